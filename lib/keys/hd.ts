@@ -39,10 +39,17 @@ export function assertChildIndex(index: number): void {
   }
 }
 
+/** One path step: a decimal index without leading zeros, `'` when hardened (BIP32 notation). */
+const PATH_STEP = /^(0|[1-9][0-9]{0,9})'?$/;
+
 function parsePath(path: string): number[] {
   const parts = path.split('/');
   if (parts[0] !== 'm') throw new InvalidInputError(`a derivation path starts with m/; got ${path}`, { path });
   return parts.slice(1).map((part) => {
+    // Number() alone would read '' as 0 and '1e3' as 1000, silently deriving another path.
+    if (!PATH_STEP.test(part)) {
+      throw new InvalidInputError(`a derivation path step is a decimal index, ' when hardened; got ${JSON.stringify(part)} in ${path}`, { path });
+    }
     const hardened = part.endsWith("'");
     const n = Number(hardened ? part.slice(0, -1) : part);
     assertChildIndex(n);

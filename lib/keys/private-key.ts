@@ -17,9 +17,10 @@ function assertPrivate(key: Uint8Array, chain: ChainNetwork): void {
   }
 }
 
-/** The compressed public key of a private key. */
+/** The compressed public key of a private key (1 ≤ k < n, else InvalidInputError). */
 export function publicKeyOf(privateKey: Uint8Array): Uint8Array {
-  const point = privateKey.length === 32 ? ecc.pointFromScalar(privateKey, true) : null;
+  // tiny-secp256k1's pointFromScalar throws a bare TypeError for 0 and k ≥ n: check the range first.
+  const point = privateKey.length === 32 && ecc.isPrivate(privateKey) ? ecc.pointFromScalar(privateKey, true) : null;
   if (!point) throw new InvalidInputError('not a valid secp256k1 private key');
   return point;
 }

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import fixtures from '../../../../shared/fixtures/tatum-vectors.json' with { type: 'json' };
+import fixtures from '../../vectors/tatum-vectors.json' with { type: 'json' };
 import { SigilError } from '../../../lib/errors.js';
 import { decryptWalletDat, looksLikeWalletDat, parseWalletDat, WalletDatError } from '../../../lib/migration/tatum-wallet-dat.js';
 
