@@ -1,0 +1,69 @@
+/**
+ * Broadcast and settle. Only the raw bytes stored by sign are ever sent, with `signatureId` = the pending id
+ * (which is what completes the pending tx at Tatum), or through the withdrawal endpoint for ledger withdrawals.
+ *
+ * Timeline of the one subtle case: markBroadcastAttempt is written BEFORE the request leaves, so a crash or an
+ * ambiguous answer after it can never be mistaken for "not broadcast". Any failure after that point is
+ * BROADCAST_UNKNOWN — never FAILED, because reporting a tx failed that did go out can make Tatum refund a
+ * payment that was sent. settle() resolves BROADCAST_UNKNOWN from Tatum (`GET /v3/kms/{id}` shows a txId) or
+ * by re-broadcasting the same bytes (a chain accepts a duplicate of a known tx harmlessly).
+ */
+import { SigilError } from '../errors.js';
+import type { LedgerRecord } from '../store/ledger.js';
+import { parsePendingTransaction } from '../tatum/pending-transaction.js';
+import type { PipelineDeps } from './deps.js';
+
+function describeFailure(error: unknown): string {
+  return error instanceof SigilError ? error.message : `unexpected ${(error as Error)?.name ?? 'error'}`;
+}
+
+/** Send the stored raw tx of a SIGNED or BROADCAST_UNKNOWN record; returns the record as it ends. */
+export async function broadcastSigned(deps: PipelineDeps, record: LedgerRecord): Promise<LedgerRecord> {
+  if ((record.state !== 'SIGNED' && record.state !== 'BROADCAST_UNKNOWN') || record.raw === null) {
+    throw new SigilError('NOT_SIGNED', `pending tx ${record.id} is ${record.state}: there are no signed bytes to broadcast`, { pendingId: record.id });
+  }
+  const chain = deps.registry.resolve(record.chain, record.network);
+  const pending = parsePendingTransaction(JSON.parse(record.pending));
+  await deps.ledger.markBroadcastAttempt(record.id);
+  let txId: string;
+  let completed: boolean;
+  try {
+    if (pending.withdrawalId !== null) {
+      const result = await deps.tatum.withdrawalBroadcast({ currency: record.chain, txData: record.raw, withdrawalId: pending.withdrawalId, signatureId: record.id });
+      txId = result.txId;
+      completed = result.completed !== false;
+    } else {
+      const result = await deps.tatum.broadcast(chain.broadcastPath, record.raw, record.id);
+      txId = result.txId;
+      completed = !result.completionFailed;
+    }
+  } catch (error) {
+    const reason = `broadcast not confirmed: ${describeFailure(error)}`;
+    return record.state === 'BROADCAST_UNKNOWN' ? ((await deps.ledger.get(record.id)) ?? record) : deps.ledger.markBroadcastUnknown(record.id, reason);
+  }
+  let stored = await deps.ledger.markBroadcast(record.id, txId);
+  await deps.events.emit('Transaction Broadcast', { pendingId: record.id, chain: record.chain, txId });
+  if (completed) stored = await deps.ledger.markCompleted(record.id, txId);
+  return stored;
+}
+
+/**
+ * Settle a signed record that has not reached COMPLETED: Tatum's view first (a txId on the pending tx means
+ * it went out), otherwise the same bytes again.
+ */
+export async function settleSigned(deps: PipelineDeps, record: LedgerRecord): Promise<LedgerRecord> {
+  if (record.state === 'SIGNED' && record.broadcastAttempts === 0) return broadcastSigned(deps, record);
+  let atTatum;
+  try {
+    atTatum = await deps.tatum.getPendingTransaction(record.id);
+  } catch {
+    return record; // Tatum unreachable: try again on a later pass
+  }
+  if (atTatum?.txId) return deps.ledger.markCompleted(record.id, atTatum.txId);
+  if (record.state === 'BROADCAST') return atTatum === null ? deps.ledger.markCompleted(record.id, record.txId!) : record;
+  if (record.state === 'SIGNED') {
+    // An attempt is on record but no answer was stored (a crash mid-request): the outcome is unknown.
+    record = await deps.ledger.markBroadcastUnknown(record.id, 'a broadcast was attempted but its answer was lost');
+  }
+  return broadcastSigned(deps, record);
+}

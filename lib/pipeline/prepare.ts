@@ -1,0 +1,93 @@
+/**
+ * Prepare: turn a pending transaction into exactly what will be signed, from public data only (no secret is
+ * opened here). UTXO transactions are complete as Tatum sends them. EVM transactions may leave nonce, gas or
+ * fee open (TATUM-COMPAT §4); they are filled here:
+ * - gas from `eth_estimateGas`, the fee from `eth_gasPrice` (legacy, as Tatum's own transactions are) or
+ *   `eth_maxPriorityFeePerGas` when only the priority fee of a type-2 tx is open;
+ * - every fee and gas value — given or filled — must be within the chain's caps, else the tx is REJECTED;
+ * - the nonce last, and only once everything else passed (a rejected tx must not burn a nonce): Sigil's own
+ *   allocator per (chainId, from), seeded by `eth_getTransactionCount(from, "pending")`, so many txs from one
+ *   wallet in one pass get consecutive nonces.
+ * The prepared tx is stored in the ledger and signed exactly as stored.
+ */
+import { familyOf } from '../chains/index.js';
+import { chainIdOf, missingFields, withFilledFields, type EvmFill, type EvmTransaction } from '../chains/evm/index.js';
+import type { ChainNetwork } from '../chains/registry.js';
+import { SigilError } from '../errors.js';
+import type { LedgerSummary } from '../store/ledger.js';
+import type { WalletRecord } from '../store/wallet-store.js';
+import type { PendingTransaction } from '../tatum/pending-transaction.js';
+import { feeCapsFor, type PipelineDeps } from './deps.js';
+import { resolveKeyRefs } from './key-resolution.js';
+import { evmSenderOf } from './wallet-lookup.js';
+
+export type PrepareOutcome =
+  | { readonly kind: 'prepared'; readonly prepared: string; readonly summary: LedgerSummary }
+  /** Blocked by a cap: reported once, never re-evaluated. */
+  | { readonly kind: 'rejected'; readonly reason: string }
+  /** Cannot be signed as sent (malformed, unknown wallet, unsupported chain): reported once. */
+  | { readonly kind: 'failed'; readonly reason: string };
+
+class CapExceeded extends Error {}
+
+function hexQuantity(value: unknown, what: string): bigint {
+  if (typeof value !== 'string' || !/^0x[0-9a-fA-F]{1,64}$/.test(value)) {
+    throw new SigilError('RPC_ANSWER', `the RPC node answered ${what} with something that is not a hex quantity`, { what });
+  }
+  return BigInt(value);
+}
+
+function toLedgerSummary(summary: { outputs: ReadonlyArray<{ to: string; amount: bigint }>; maxFee?: bigint }): LedgerSummary {
+  return { outputs: summary.outputs.map((o) => ({ to: o.to, amount: o.amount.toString() })), maxFee: summary.maxFee === undefined ? null : summary.maxFee.toString() };
+}
+
+async function fillEvm(deps: PipelineDeps, tx: EvmTransaction, chain: ChainNetwork, from: string): Promise<EvmTransaction> {
+  const caps = feeCapsFor(deps.config, chain.chain);
+  const check = (value: bigint | undefined, cap: bigint, what: string) => {
+    if (value !== undefined && value > cap) throw new CapExceeded(`${what} ${value} is above the ${chain.chain} cap of ${cap}`);
+  };
+  const checkAll = (t: EvmTransaction) => {
+    check(t.gas, caps.maxGas, 'gas');
+    check(t.gasPrice, caps.maxGasPrice, 'gasPrice');
+    check(t.maxFeePerGas, caps.maxGasPrice, 'maxFeePerGas');
+  };
+  checkAll(tx);
+  const open = new Set(missingFields(tx));
+  const fill: { -readonly [K in keyof EvmFill]: EvmFill[K] } = {};
+  const rpc = (method: string, params: unknown[]) => deps.tatum.rpc(chain.chain, method, params);
+  if (open.has('gas')) {
+    const call = { from, ...(tx.to ? { to: tx.to } : {}), value: `0x${tx.value.toString(16)}`, data: tx.data };
+    fill.gas = hexQuantity(await rpc('eth_estimateGas', [call]), 'eth_estimateGas');
+  }
+  if (open.has('fee')) fill.gasPrice = hexQuantity(await rpc('eth_gasPrice', []), 'eth_gasPrice');
+  if (open.has('maxPriorityFeePerGas')) fill.maxPriorityFeePerGas = hexQuantity(await rpc('eth_maxPriorityFeePerGas', []), 'eth_maxPriorityFeePerGas');
+  checkAll({ ...tx, ...fill });
+  if (open.has('nonce')) {
+    const pendingCount = Number(hexQuantity(await rpc('eth_getTransactionCount', [from, 'pending']), 'eth_getTransactionCount'));
+    fill.nonce = BigInt(await deps.ledger.allocateNonce(chainIdOf(chain), from, pendingCount));
+  }
+  return withFilledFields(tx, fill);
+}
+
+export async function prepareTransaction(deps: PipelineDeps, pending: PendingTransaction, chain: ChainNetwork, wallets: ReadonlyMap<string, WalletRecord>): Promise<PrepareOutcome> {
+  let family;
+  let tx: unknown;
+  let refs;
+  try {
+    family = familyOf(chain);
+    tx = family.parse(pending.serializedTransaction, chain);
+    refs = resolveKeyRefs(pending, chain, wallets, tx);
+  } catch (error) {
+    if (error instanceof SigilError) return { kind: 'failed', reason: error.message };
+    throw error;
+  }
+  if (chain.family === 'evm') {
+    try {
+      tx = await fillEvm(deps, tx as EvmTransaction, chain, evmSenderOf(refs[0]!, wallets, chain));
+    } catch (error) {
+      if (error instanceof CapExceeded) return { kind: 'rejected', reason: error.message };
+      throw error;
+    }
+  }
+  return { kind: 'prepared', prepared: family.serializeUnsigned(tx, chain), summary: toLedgerSummary(family.summarize(tx, chain)) };
+}
