@@ -28,6 +28,14 @@ export class EnvSecret {
     return new TextEncoder().encode(this.#text);
   }
 
+  /**
+   * The text itself, for the one place that must send it as text (the Tatum API key in a request header).
+   * Never log, print or put it in an error.
+   */
+  reveal(): string {
+    return this.#text;
+  }
+
   /** The first few characters of an API key and stars (as upstream's checkconfig); passwords: stars only. */
   masked(visible = 0): string {
     const shown = Math.min(visible, Math.floor(this.#text.length / 4));

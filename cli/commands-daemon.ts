@@ -1,0 +1,177 @@
+/**
+ * `sigil daemon` (TATUM-COMPAT §1, §2) and the operators' view of the ledger (`sigil ledger list|show`).
+ * The daemon runs lib/pipeline's passes over the embedded adapters (the wallet store's SQLite file also holds
+ * the ledger and the shared rate limiter, so several daemons may share it) or the AWS ones with --store aws.
+ * stdout: one JSON summary line per pass (the result); events and logs go to stderr.
+ */
+import { hostname } from 'node:os';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConsoleEventSink, FanOutEventSink, JsonLinesEventSink, type EventSink } from '../lib/events/event-sink.js';
+import { InvalidInputError } from '../lib/errors.js';
+import { DEFAULT_FEE_CAPS, type PipelineDeps } from '../lib/pipeline/deps.js';
+import { parseDaemonSettings } from '../lib/pipeline/daemon-config.js';
+import { runDaemon } from '../lib/pipeline/daemon.js';
+import { OpenedWalletCache } from '../lib/pipeline/opened-wallets.js';
+import type { Ledger } from '../lib/store/ledger.js';
+import { LEDGER_STATES, type LedgerState } from '../lib/store/ledger.js';
+import { DynamoDbLedger } from '../lib/store/ledger-dynamodb.js';
+import { SqliteLedger } from '../lib/store/ledger-sqlite.js';
+import { DynamoDbRateLimiter } from '../lib/store/rate-limit-dynamodb.js';
+import { SqliteRateLimiter } from '../lib/store/rate-limit-sqlite.js';
+import { HttpTatumApi } from '../lib/tatum/client.js';
+import { PENDING_ID } from '../lib/tatum/pending-transaction.js';
+import type { RateLimiter } from '../lib/tatum/rate-limiter.js';
+import type { Command, CommandContext } from './context.js';
+
+interface Backend {
+  readonly ledger: Ledger;
+  readonly rateLimiter: RateLimiter;
+  close(): Promise<void>;
+}
+
+function tableName(ctx: CommandContext, variable: string): string {
+  const name = ctx.io.env[variable];
+  if (!name || !/^[A-Za-z0-9_.-]{3,255}$/.test(name)) throw new InvalidInputError(`--store aws needs ${variable} (a DynamoDB table name)`);
+  return name;
+}
+
+function openBackend(ctx: CommandContext, ratePerSecond: number): Backend {
+  const { config } = ctx;
+  const rate = { ratePerSecond, burst: Math.max(1, Math.ceil(ratePerSecond)) };
+  if (config.store.kind === 'local') {
+    const ledger = SqliteLedger.open(config.store.path);
+    const rateLimiter = SqliteRateLimiter.open(config.store.path, rate);
+    return { ledger, rateLimiter, close: async () => (rateLimiter.close(), ledger.close()) };
+  }
+  const client = new DynamoDBClient({ ...(config.aws.region ? { region: config.aws.region } : {}), ...(config.aws.endpoint ? { endpoint: config.aws.endpoint } : {}) });
+  const ledger = new DynamoDbLedger(client, tableName(ctx, 'SIGIL_LEDGER_TABLE'));
+  const rateLimiter = new DynamoDbRateLimiter({ client, tableName: tableName(ctx, 'SIGIL_RATE_LIMIT_TABLE'), ...rate });
+  return { ledger, rateLimiter, close: async () => (await ledger.close(), client.destroy()) };
+}
+
+function eventSink(ctx: CommandContext): EventSink {
+  const consoleSink = new ConsoleEventSink((line) => ctx.io.stderr(line));
+  return ctx.config.eventsFile ? new FanOutEventSink([consoleSink, new JsonLinesEventSink(ctx.config.eventsFile)]) : consoleSink;
+}
+
+const daemon: Command = {
+  name: 'daemon',
+  usage: 'daemon',
+  summary: 'poll Tatum for pending transactions, approve, sign and broadcast them',
+  positionals: [0, 0],
+  flags: {
+    period: { type: 'string', value: 'SECONDS', description: 'seconds between passes (default 5)' },
+    chain: { type: 'string', value: 'CSV', description: 'only these chains' },
+    wallets: { type: 'string', value: 'CSV', description: 'only these signatureIds' },
+    transactionIds: { type: 'string', value: 'CSV', description: 'only these pending transaction ids' },
+    runOnce: { type: 'boolean', description: 'one pass, then exit (non-zero if the pass hit errors)' },
+    externalUrl: { type: 'string', value: 'URL', description: 'four-eye approval service (required on mainnet)' },
+    externalUrlMethod: { type: 'string', value: 'GET|POST', description: 'how to call it (default GET)' },
+  },
+  async run(ctx) {
+    const network = ctx.network();
+    const f = ctx.args.flags;
+    const str = (name: string) => (typeof f[name] === 'string' ? (f[name] as string) : undefined);
+    const settings = parseDaemonSettings(
+      {
+        period: str('period'),
+        chain: str('chain'),
+        wallets: str('wallets'),
+        transactionIds: str('transactionIds'),
+        runOnce: f.runOnce === true,
+        externalUrl: str('externalUrl'),
+        externalUrlMethod: str('externalUrlMethod'),
+      },
+      ctx.io.env,
+      network,
+    );
+    if (!ctx.config.tatumApiKey) throw new InvalidInputError('the daemon needs a Tatum API key: set TATUM_API_KEY or pass --apiKey');
+    const { handle } = ctx.open('read');
+    const backend = openBackend(ctx, settings.tatumRatePerSecond);
+    const controller = new AbortController();
+    const stop = () => {
+      if (!controller.signal.aborted) ctx.warn('stopping after the pass in flight (send the signal again to force)');
+      else process.exit(130);
+      controller.abort();
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+    try {
+      const deps: PipelineDeps = {
+        registry: ctx.registry,
+        wallets: handle.store,
+        ledger: backend.ledger,
+        tatum: new HttpTatumApi({ baseUrl: ctx.config.tatumApiUrl, apiKey: ctx.config.tatumApiKey.reveal(), rateLimiter: backend.rateLimiter }),
+        keys: await handle.keys(),
+        events: eventSink(ctx),
+        openedWallets: new OpenedWalletCache({ maxEntries: 1000, maxAgeMs: 15 * 60_000 }),
+        now: Date.now,
+        owner: `${hostname()}:${process.pid}`,
+        config: {
+          network,
+          leaseMs: 5 * 60_000,
+          approvalRetryMs: 60_000,
+          settleAfterMs: 60_000,
+          feeCaps: DEFAULT_FEE_CAPS,
+          concurrency: settings.concurrency,
+          ...(settings.fourEye ? { fourEye: settings.fourEye } : {}),
+        },
+      };
+      ctx.warn(`daemon on ${network}: ${settings.runOnce ? 'one pass' : `a pass every ${settings.periodMs / 1000} s`}, Tatum at ${ctx.config.tatumApiUrl}`);
+      const summaries = await runDaemon(deps, {
+        periodMs: settings.periodMs,
+        runOnce: settings.runOnce,
+        filters: settings.filters,
+        signal: controller.signal,
+        onPass: (summary) => {
+          ctx.printLine(summary);
+          for (const error of summary.errors) ctx.warn(error);
+        },
+      });
+      return summaries.some((s) => s.errors.length > 0) && settings.runOnce ? 1 : 0;
+    } finally {
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      await backend.close();
+    }
+  },
+};
+
+function publicView(record: Awaited<ReturnType<Ledger['get']>>) {
+  if (!record) return undefined;
+  const { pending: _pending, ...rest } = record;
+  return rest;
+}
+
+const ledger: Command = {
+  name: 'ledger',
+  usage: 'ledger list [--state S] | ledger show <id>',
+  summary: "the operators' view of the ledger (no secrets in it)",
+  positionals: [1, 2],
+  flags: { state: { type: 'string', value: 'STATE', description: `with list: only records in this state (${LEDGER_STATES.join(', ')})` } },
+  async run(ctx) {
+    const [verb, id] = ctx.args.positionals;
+    const backend = openBackend(ctx, 1);
+    try {
+      if (verb === 'show' && id !== undefined) {
+        if (!PENDING_ID.test(id)) throw new InvalidInputError('ledger show takes a pending transaction id (24 hex)');
+        const record = await backend.ledger.get(id);
+        if (!record) throw new InvalidInputError(`no ledger record for ${id}`);
+        ctx.print({ ...publicView(record), pending: JSON.parse(record.pending) });
+        return 0;
+      }
+      if (verb === 'list' && id === undefined) {
+        const state = ctx.args.flags.state;
+        if (state !== undefined && !LEDGER_STATES.includes(state as LedgerState)) throw new InvalidInputError(`--state must be one of ${LEDGER_STATES.join(', ')}`);
+        const page = await backend.ledger.list({ ...(typeof state === 'string' ? { state: state as LedgerState } : {}), limit: 1000 });
+        ctx.print(page.records.map((r) => ({ id: r.id, chain: r.chain, network: r.network, state: r.state, hash: r.hash, txId: r.txId, reason: r.reason, updatedAt: new Date(r.updatedAt).toISOString() })));
+        return 0;
+      }
+      throw new InvalidInputError('usage: sigil ledger list [--state S] | sigil ledger show <id>');
+    } finally {
+      await backend.close();
+    }
+  },
+};
+
+export const daemonCommands: readonly Command[] = [daemon, ledger];
