@@ -1,0 +1,96 @@
+/**
+ * The AWS adapters, built once per Lambda container and reused by every invocation (the SDK clients keep
+ * their connections; the opened-wallet cache keeps KMS Decrypts to one per wallet per cache period).
+ * The Tatum API key is read from SSM Parameter Store with decryption on first use, and kept in memory only.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { parseFunctionsConfig, type FunctionsConfig } from '../lib/aws-config.js';
+import { defaultRegistry } from '../lib/chains/registry.js';
+import { AwsKmsKeyProvider } from '../lib/custody/aws-kms-key-provider.js';
+import { SigilError } from '../lib/errors.js';
+import { EventBridgeEventSink } from '../lib/events/eventbridge-sink.js';
+import { DEFAULT_FEE_CAPS, type PipelineDeps } from '../lib/pipeline/deps.js';
+import { OpenedWalletCache } from '../lib/pipeline/opened-wallets.js';
+import { DynamoDbLedger } from '../lib/store/ledger-dynamodb.js';
+import { DynamoDbRateLimiter } from '../lib/store/rate-limit-dynamodb.js';
+import { DynamoDbWalletStore } from '../lib/store/dynamodb-wallet-store.js';
+import { HttpTatumApi } from '../lib/tatum/client.js';
+
+export interface Runtime {
+  readonly config: FunctionsConfig;
+  readonly deps: (owner: string) => Promise<PipelineDeps>;
+}
+
+let cached: Runtime | undefined;
+
+async function readParameter(ssm: SSMClient, name: string): Promise<string> {
+  const answer = await ssm.send(new GetParameterCommand({ Name: name, WithDecryption: true }));
+  const value = answer.Parameter?.Value;
+  if (!value) throw new SigilError('CONFIG', `SSM parameter ${name} is empty or missing`, { parameter: name });
+  return value;
+}
+
+/** The adapters of this container (built on first call). `env` is process.env in production. */
+export function runtime(env: Readonly<Record<string, string | undefined>> = process.env): Runtime {
+  if (cached) return cached;
+  const config = parseFunctionsConfig(env);
+  const dynamo = new DynamoDBClient({});
+  const ssm = new SSMClient({});
+  const kms = new KMSClient({});
+  const events = new EventBridgeClient({});
+  const openedWallets = new OpenedWalletCache({ maxEntries: 500, maxAgeMs: 10 * 60_000 });
+  const keys = new AwsKmsKeyProvider({ client: kms, keyId: config.kmsKeyId });
+  let secrets: Promise<{ apiKey: string; approvalSecret?: Uint8Array }> | undefined;
+  const loadSecrets = () =>
+    (secrets ??= (async () => {
+      const apiKey = await readParameter(ssm, config.tatumApiKeyParameter);
+      const secretParameter = config.fourEye?.secretParameter;
+      return { apiKey, ...(secretParameter ? { approvalSecret: new TextEncoder().encode(await readParameter(ssm, secretParameter)) } : {}) };
+    })().catch((error) => {
+      secrets = undefined; // a transient SSM failure must not poison the container
+      throw error;
+    }));
+  let tatum: HttpTatumApi | undefined;
+  cached = {
+    config,
+    async deps(owner) {
+      const { apiKey, approvalSecret } = await loadSecrets();
+      tatum ??= new HttpTatumApi({
+        baseUrl: config.tatumApiUrl,
+        apiKey,
+        rateLimiter: new DynamoDbRateLimiter({ client: dynamo, tableName: config.rateLimitTable, ratePerSecond: config.tatumRatePerSecond, burst: Math.max(1, Math.ceil(config.tatumRatePerSecond)) }),
+        timeoutMs: 8_000,
+      });
+      const { secretParameter: _unused, ...fourEye } = config.fourEye ?? ({} as NonNullable<FunctionsConfig['fourEye']>);
+      return {
+        registry: defaultRegistry,
+        wallets: new DynamoDbWalletStore({ client: dynamo, tableName: config.walletTable }),
+        ledger: new DynamoDbLedger(dynamo, config.ledgerTable),
+        tatum,
+        keys,
+        events: new EventBridgeEventSink(events, config.eventBus),
+        openedWallets,
+        now: Date.now,
+        owner,
+        config: {
+          network: config.network,
+          leaseMs: config.leaseMs,
+          approvalRetryMs: 60_000,
+          settleAfterMs: 60_000,
+          feeCaps: DEFAULT_FEE_CAPS,
+          concurrency: config.concurrency,
+          ...(config.fourEye ? { fourEye: { ...fourEye, ...(approvalSecret ? { secret: approvalSecret } : {}) } as PipelineDeps['config']['fourEye'] & object } : {}),
+        },
+      };
+    },
+  };
+  return cached;
+}
+
+/** Tests only: forget the container's adapters. */
+export function resetRuntime(): void {
+  cached = undefined;
+}
