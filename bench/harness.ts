@@ -46,3 +46,46 @@ export function printTable(title: string, figures: readonly Figure[]): void {
   console.log(`| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`);
   for (const row of rows) console.log(line(row));
 }
+
+export async function measureAsync(name: string, fn: () => Promise<unknown>, options: { runs?: number; warmup?: number; target?: string } = {}): Promise<Figure> {
+  const runs = options.runs ?? 200;
+  const warmup = options.warmup ?? Math.min(20, runs);
+  for (let i = 0; i < warmup; i++) await fn();
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const start = process.hrtime.bigint();
+    await fn();
+    samples.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  samples.sort((a, b) => a - b);
+  return { name, runs, medianMs: quantile(samples, 0.5), p95Ms: quantile(samples, 0.95), ...(options.target ? { target: options.target } : {}) };
+}
+
+/** Start moto_server on a free port for a bench (null when it is not installed). */
+export async function startMotoForBench(): Promise<{ endpoint: string; stop: () => void } | null> {
+  const { spawn } = await import('node:child_process');
+  const { createServer } = await import('node:net');
+  const port: number = await new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+  const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+  const failed = await new Promise<boolean>((resolve) => {
+    child.once('error', () => resolve(true));
+    child.once('spawn', () => resolve(false));
+  });
+  if (failed) return null;
+  const endpoint = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 150; i++) {
+    try {
+      if ((await fetch(`${endpoint}/moto-api/`)).ok) return { endpoint, stop: () => child.kill('SIGTERM') };
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  child.kill('SIGKILL');
+  return null;
+}

@@ -79,8 +79,10 @@ async function pollChain(deps: PipelineDeps, chain: ChainNetwork, filters: PassF
   }
   const ours = new Set(ids);
   const onlyIds = filters.transactionIds ? new Set(filters.transactionIds) : null;
+  // A pending tx that already carries a txId is completed at Tatum: never claim it again (its ledger record may
+  // have expired, and a fresh claim would sign it anew).
   return batch.transactions.filter(
-    (tx) => (!onlyIds || onlyIds.has(tx.id)) && [...tx.hashes, ...(tx.signatures ?? []).map((s) => s.id)].some((id) => ours.has(id)),
+    (tx) => tx.txId === null && (!onlyIds || onlyIds.has(tx.id)) && [...tx.hashes, ...(tx.signatures ?? []).map((s) => s.id)].some((id) => ours.has(id)),
   );
 }
 

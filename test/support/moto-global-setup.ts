@@ -62,7 +62,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
   try {
-    child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' }); // moto logs a line per request: a pipe nobody reads would fill and freeze it
     await new Promise<void>((resolve, reject) => {
       child!.once('error', reject);
       child!.once('spawn', () => resolve());
