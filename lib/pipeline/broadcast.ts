@@ -49,7 +49,8 @@ export async function broadcastSigned(deps: PipelineDeps, record: LedgerRecord):
 
 /**
  * Settle a signed record that has not reached COMPLETED: Tatum's view first (a txId on the pending tx means
- * it went out), otherwise the same bytes again.
+ * it went out); a BROADCAST record Tatum did not complete is completed with its txId; otherwise the same
+ * bytes again.
  */
 export async function settleSigned(deps: PipelineDeps, record: LedgerRecord): Promise<LedgerRecord> {
   if (record.state === 'SIGNED' && record.broadcastAttempts === 0) return broadcastSigned(deps, record);
@@ -60,7 +61,12 @@ export async function settleSigned(deps: PipelineDeps, record: LedgerRecord): Pr
     return record; // Tatum unreachable: try again on a later pass
   }
   if (atTatum?.txId) return deps.ledger.markCompleted(record.id, atTatum.txId);
-  if (record.state === 'BROADCAST') return atTatum === null ? deps.ledger.markCompleted(record.id, record.txId!) : record;
+  if (record.state === 'BROADCAST') {
+    // Broadcast with a txId, but Tatum could not complete its pending tx (`failed: true`): complete it here,
+    // or Tatum lists it, and its caller waits for it, forever.
+    if (atTatum !== null) await deps.tatum.completePendingTransaction(record.id, record.txId!);
+    return deps.ledger.markCompleted(record.id, record.txId!);
+  }
   if (record.state === 'SIGNED') {
     // An attempt is on record but no answer was stored (a crash mid-request): the outcome is unknown.
     record = await deps.ledger.markBroadcastUnknown(record.id, 'a broadcast was attempted but its answer was lost');

@@ -60,6 +60,9 @@ export function resolveKeyRefs(pending: PendingTransaction, chain: ChainNetwork,
   }
 
   if (chain.family !== 'utxo') {
+    if (pending.signatures?.length) {
+      throw new KeyResolutionError(`an ${chain.chain} transaction is signed by its one wallet and index; pending tx ${pending.id} also names per-input signatures`, { pendingId: pending.id });
+    }
     if (pending.hashes.length !== 1) {
       throw new KeyResolutionError(`an ${chain.chain} transaction is signed by one wallet; pending tx ${pending.id} names ${pending.hashes.length}`, { pendingId: pending.id });
     }

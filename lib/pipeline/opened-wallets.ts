@@ -6,7 +6,9 @@
  * - bounded in size (least recently used evicted first) and in age (an entry older than maxAgeMs is reopened);
  * - an entry is used only while the wallet record's `version` equals the version it was opened from, so a
  *   rotated or replaced record is reopened, never served stale;
- * - every eviction wipes the secret (AccountNode.wipe / fill(0)); `clear()` wipes everything (shutdown).
+ * - every eviction wipes the secret (AccountNode.wipe / fill(0)); `clear()` wipes everything (shutdown);
+ * - concurrent misses for one wallet and version share a single open (one Decrypt, not one per caller), and
+ *   an entry is never replaced without wiping the one it replaces.
  */
 import type { AccountNode } from '../keys/hd.js';
 import { wipe } from '../keys/wipe.js';
@@ -34,6 +36,8 @@ function wipeWallet(wallet: OpenedWallet): void {
 
 export class OpenedWalletCache {
   readonly #entries = new Map<string, Entry>();
+  /** Opens in flight, by `signatureId#version`: settled (never rejected) when the open ends. */
+  readonly #opening = new Map<string, Promise<void>>();
   readonly #maxEntries: number;
   readonly #maxAgeMs: number;
   readonly #now: () => number;
@@ -57,16 +61,33 @@ export class OpenedWalletCache {
    * is stale or has another version. With maxEntries 0 the wallet is opened, used and wiped every time.
    */
   async use<T>(signatureId: string, version: number, open: () => Promise<OpenedWallet>, fn: (wallet: OpenedWallet) => T | Promise<T>): Promise<T> {
-    const now = this.#now();
-    const cached = this.#entries.get(signatureId);
-    if (cached && (cached.version !== version || now - cached.openedAt > this.#maxAgeMs)) this.#evict(signatureId);
-    let entry = this.#entries.get(signatureId);
-    if (entry) {
-      this.#entries.delete(signatureId); // re-insert: Map order is the LRU order
-      this.#entries.set(signatureId, entry);
-      return fn(entry.wallet);
+    const openingKey = `${signatureId}#${version}`;
+    for (;;) {
+      const now = this.#now();
+      const cached = this.#entries.get(signatureId);
+      if (cached && (cached.version !== version || now - cached.openedAt > this.#maxAgeMs)) this.#evict(signatureId);
+      const entry = this.#entries.get(signatureId);
+      if (entry) {
+        this.#entries.delete(signatureId); // re-insert: Map order is the LRU order
+        this.#entries.set(signatureId, entry);
+        return fn(entry.wallet);
+      }
+      const inFlight = this.#maxEntries === 0 ? undefined : this.#opening.get(openingKey);
+      if (!inFlight) break;
+      await inFlight; // another caller is opening this wallet: look again once it is done
     }
-    const wallet = await open();
+    const openedAt = this.#now();
+    let opened!: () => void;
+    if (this.#maxEntries > 0) this.#opening.set(openingKey, new Promise<void>((resolve) => (opened = resolve)));
+    let wallet: OpenedWallet;
+    try {
+      wallet = await open();
+    } finally {
+      if (this.#maxEntries > 0) {
+        this.#opening.delete(openingKey);
+        opened();
+      }
+    }
     this.opens++;
     if (this.#maxEntries === 0) {
       try {
@@ -75,7 +96,8 @@ export class OpenedWalletCache {
         wipeWallet(wallet);
       }
     }
-    entry = { wallet, version, openedAt: now };
+    this.#evict(signatureId); // an entry another version's open stored meanwhile: wiped, not dropped
+    const entry: Entry = { wallet, version, openedAt };
     this.#entries.set(signatureId, entry);
     while (this.#entries.size > this.#maxEntries) this.#evict(this.#entries.keys().next().value as string);
     return fn(wallet);

@@ -14,6 +14,8 @@ import { settleSigned } from './broadcast.js';
 import type { PipelineDeps } from './deps.js';
 import { reportFailures } from './report.js';
 
+const MAX_ERROR_LINES = 100;
+
 export interface PassFilters {
   /** Chain codes to poll (`--chain`); default every signable chain. */
   readonly chains?: readonly string[];
@@ -29,8 +31,10 @@ export interface PassSummary {
   readonly outcomes: Partial<Record<Outcome | 'error', number>>;
   readonly resumed: number;
   readonly reported: number;
-  /** One line per transaction that hit an unexpected error (retried on a later pass). */
+  /** One line per transaction that hit an unexpected error (retried on a later pass); the first 100. */
   readonly errors: string[];
+  /** How many errors there were in all. */
+  readonly errorCount: number;
 }
 
 /** Run `work` over `items`, at most `limit` at a time. */
@@ -105,6 +109,9 @@ async function resume(deps: PipelineDeps, record: LedgerRecord, mode: PassMode):
     return;
   }
   if (!WORKING_STATES.includes(record.state) && record.state !== 'APPROVAL_DENIED') return;
+  // An APPROVED record whose lease was released was handed to the signer moments ago (maybe in this very
+  // pass): re-announce it only once it has sat there for a while.
+  if (record.state === 'APPROVED' && mode === 'approve' && deps.now() - record.updatedAt < deps.config.settleAfterMs) return;
   const claim = await deps.ledger.claim(record, deps.owner, deps.now(), deps.config.leaseMs);
   if (claim.outcome === 'claimed') await advanceClaimed(deps, claim.record, parsePendingTransaction(JSON.parse(claim.record.pending)), chain, mode);
 }
@@ -154,5 +161,5 @@ export async function runPass(deps: PipelineDeps, filters: PassFilters, mode: Pa
   await deps.events
     .emit('Poller Heartbeat', { network: deps.config.network, chains: chainsPolled, pending: pendingCount, resumed, reported, errors: errors.length })
     .catch(() => undefined);
-  return { chainsPolled, pending: pendingCount, outcomes, resumed, reported, errors };
+  return { chainsPolled, pending: pendingCount, outcomes, resumed, reported, errors: errors.slice(0, MAX_ERROR_LINES), errorCount: errors.length };
 }

@@ -82,8 +82,12 @@ export async function prepareTransaction(deps: PipelineDeps, pending: PendingTra
     throw error;
   }
   if (chain.family === 'evm') {
+    const from = evmSenderOf(refs[0]!, wallets, chain);
+    const given = (tx as EvmTransaction).from;
+    // Checked here, on public data, so a tx that sign would refuse never gets a nonce (no gap on chain).
+    if (given !== undefined && given !== from) return { kind: 'failed', reason: `the transaction is from ${given} but wallet ${refs[0]!.signatureId} signs as ${from}` };
     try {
-      tx = await fillEvm(deps, tx as EvmTransaction, chain, evmSenderOf(refs[0]!, wallets, chain));
+      tx = await fillEvm(deps, tx as EvmTransaction, chain, from);
     } catch (error) {
       if (error instanceof CapExceeded) return { kind: 'rejected', reason: error.message };
       throw error;

@@ -62,6 +62,7 @@ export async function signApproved(deps: PipelineDeps, record: LedgerRecord): Pr
     return { kind: 'failed', reason, record: failed };
   };
   const keys: SigningKey[] = [];
+  let stored: LedgerRecord | undefined;
   try {
     const chain = deps.registry.resolve(record.chain, record.network);
     const pending = parsePendingTransaction(JSON.parse(record.pending));
@@ -71,10 +72,13 @@ export async function signApproved(deps: PipelineDeps, record: LedgerRecord): Pr
     for (const ref of resolveKeyRefs(pending, chain, wallets, tx)) keys.push({ privateKey: await keyFor(deps, ref, wallets, chain) });
     const signed = family.sign(tx, keys, chain);
     const spends = spendKeysOf(family.summarize(tx, chain).spends, chain, keys);
-    const stored = await deps.ledger.markSigned(record.id, record.fence, { raw: signed.raw, hash: signed.txId, spends });
+    stored = await deps.ledger.markSigned(record.id, record.fence, { raw: signed.raw, hash: signed.txId, spends });
     await deps.events.emit('Transaction Signed', { pendingId: record.id, chain: record.chain, network: record.network, hash: signed.txId });
     return { kind: 'signed', record: stored };
   } catch (error) {
+    // Once SIGNED is stored the tx is good: a failure to announce it is retried (settle broadcasts the stored
+    // raw; the poller re-sends "Transaction Signed"), never turned into FAILED.
+    if (stored) throw error;
     if (error instanceof DoubleSpendError) {
       await deps.events.emit('Double Spend Prevented', { pendingId: record.id, chain: record.chain, spendKey: error.spendKey, otherPendingId: error.otherPendingId });
       return fail(error.message);
