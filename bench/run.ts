@@ -6,6 +6,7 @@ import { machine, printTable } from './harness.js';
 import { moduleLoadFigure } from './module-load.js';
 import { signingFigures } from './signing.js';
 import { custodyFigures } from './custody.js';
+import { pipelineFigures } from './pipeline.js';
 
 console.log(`# Sigil benchmarks\n\nmachine: ${machine()}\ndate: ${new Date().toISOString()}`);
 printTable('Keys and signing (issue 2)', [...signingFigures(), await moduleLoadFigure()]);
@@ -13,3 +14,12 @@ printTable('Keys and signing (issue 2)', [...signingFigures(), await moduleLoadF
 const custody = await custodyFigures();
 printTable('Custody (issue 3)', custody.figures);
 for (const note of custody.notes) console.log(`\n${note}`);
+
+const pipeline = await pipelineFigures();
+console.log('\n### Pipeline (issue 4): one pass, 1,000 pending EVM txs over 50 wallets, simulator latency 20 ms, SQLite store\n');
+console.log('| run | seconds | tx/s | completed | Tatum calls | 429s | KMS Decrypts |');
+console.log('| --- | --- | --- | --- | --- | --- | --- |');
+for (const run of pipeline.runs) {
+  console.log(`| ${run.label} | ${run.seconds.toFixed(1)} | ${run.txPerSecond.toFixed(1)} | ${run.completed} | ${run.tatumCalls} | ${run.tooManyRequests} | ${run.decrypts ?? 'n/a'} |`);
+}
+for (const note of pipeline.notes) console.log(`\n${note}`);
