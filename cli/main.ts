@@ -13,10 +13,11 @@ import { adminCommands } from './commands-admin.js';
 import { recoveryCommands } from './commands-recovery.js';
 import { walletCommands } from './commands-wallets.js';
 import { daemonCommands } from './commands-daemon.js';
+import { sandboxCommands } from './commands-sandbox.js';
 import { makeContext, type Command } from './context.js';
 import { processIo, type CliIo } from './io.js';
 
-export const COMMANDS: readonly Command[] = [...walletCommands, ...adminCommands, ...recoveryCommands, ...daemonCommands];
+export const COMMANDS: readonly Command[] = [...walletCommands, ...adminCommands, ...recoveryCommands, ...daemonCommands, ...sandboxCommands];
 const BY_NAME = new Map(COMMANDS.map((command) => [command.name, command]));
 const ALL_FLAGS: Record<string, FlagSpec> = Object.assign({}, ...COMMANDS.map((command) => command.flags ?? {}));
 
