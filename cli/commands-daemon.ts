@@ -128,7 +128,7 @@ const daemon: Command = {
           for (const error of summary.errors) ctx.warn(error);
         },
       });
-      return summaries.some((s) => s.errors.length > 0) && settings.runOnce ? 1 : 0;
+      return summaries.some((s) => s.errorCount > 0) && settings.runOnce ? 1 : 0;
     } finally {
       process.off('SIGTERM', stop);
       process.off('SIGINT', stop);

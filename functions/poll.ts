@@ -24,5 +24,5 @@ export async function handler(_event: unknown, context: LambdaContext) {
     if (periodMs <= 0 || context.getRemainingTimeInMillis() < wait + config.leaseMs / 10 + 15_000) break;
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, wait)));
   } while (true);
-  return { passes: summaries.length, errors: summaries.flatMap((s) => s.errors).length };
+  return { passes: summaries.length, errors: summaries.reduce((n, s) => n + s.errorCount, 0) };
 }
