@@ -21,7 +21,7 @@ import { runPass } from '../lib/pipeline/pass.js';
 import { SqliteLedger } from '../lib/store/ledger-sqlite.js';
 import { SqliteWalletStore } from '../lib/store/sqlite-wallet-store.js';
 import { HttpTatumApi } from '../lib/tatum/client.js';
-import { MemoryRateLimiter } from '../lib/tatum/rate-limiter.js';
+import { defaultBurstFor, MemoryRateLimiter } from '../lib/tatum/rate-limiter.js';
 import { walletService } from '../lib/wallets/index.js';
 import { startTatumSimulator } from '../sandbox/tatum/simulator.js';
 import { startMotoForBench } from './harness.js';
@@ -67,7 +67,7 @@ async function onePass(label: string, provider: KeyProvider, kmsDecrypts: () => 
       registry: defaultRegistry,
       wallets: store,
       ledger,
-      tatum: new HttpTatumApi({ baseUrl: sim.url, apiKey: API_KEY, rateLimiter: new MemoryRateLimiter({ ratePerSecond, burst: Math.max(1, Math.ceil(ratePerSecond / 10)) }) }),
+      tatum: new HttpTatumApi({ baseUrl: sim.url, apiKey: API_KEY, rateLimiter: new MemoryRateLimiter({ ratePerSecond, burst: defaultBurstFor(ratePerSecond) }) }),
       keys: provider,
       events: new MemoryEventSink(),
       openedWallets: new OpenedWalletCache({ maxEntries: 1000, maxAgeMs: 600_000 }),

@@ -20,7 +20,7 @@ import { DynamoDbRateLimiter } from '../lib/store/rate-limit-dynamodb.js';
 import { SqliteRateLimiter } from '../lib/store/rate-limit-sqlite.js';
 import { HttpTatumApi } from '../lib/tatum/client.js';
 import { PENDING_ID } from '../lib/tatum/pending-transaction.js';
-import type { RateLimiter } from '../lib/tatum/rate-limiter.js';
+import { defaultBurstFor, type RateLimiter } from '../lib/tatum/rate-limiter.js';
 import type { Command, CommandContext } from './context.js';
 
 interface Backend {
@@ -37,7 +37,7 @@ function tableName(ctx: CommandContext, variable: string): string {
 
 function openBackend(ctx: CommandContext, ratePerSecond: number): Backend {
   const { config } = ctx;
-  const rate = { ratePerSecond, burst: Math.max(1, Math.ceil(ratePerSecond)) };
+  const rate = { ratePerSecond, burst: defaultBurstFor(ratePerSecond) };
   if (config.store.kind === 'local') {
     const ledger = SqliteLedger.open(config.store.path);
     const rateLimiter = SqliteRateLimiter.open(config.store.path, rate);

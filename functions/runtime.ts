@@ -18,6 +18,7 @@ import { DynamoDbLedger } from '../lib/store/ledger-dynamodb.js';
 import { DynamoDbRateLimiter } from '../lib/store/rate-limit-dynamodb.js';
 import { DynamoDbWalletStore } from '../lib/store/dynamodb-wallet-store.js';
 import { HttpTatumApi } from '../lib/tatum/client.js';
+import { defaultBurstFor } from '../lib/tatum/rate-limiter.js';
 
 export interface Runtime {
   readonly config: FunctionsConfig;
@@ -61,7 +62,7 @@ export function runtime(env: Readonly<Record<string, string | undefined>> = proc
       tatum ??= new HttpTatumApi({
         baseUrl: config.tatumApiUrl,
         apiKey,
-        rateLimiter: new DynamoDbRateLimiter({ client: dynamo, tableName: config.rateLimitTable, ratePerSecond: config.tatumRatePerSecond, burst: Math.max(1, Math.ceil(config.tatumRatePerSecond)) }),
+        rateLimiter: new DynamoDbRateLimiter({ client: dynamo, tableName: config.rateLimitTable, ratePerSecond: config.tatumRatePerSecond, burst: defaultBurstFor(config.tatumRatePerSecond) }),
         timeoutMs: 8_000,
       });
       const { secretParameter: _unused, ...fourEye } = config.fourEye ?? ({} as NonNullable<FunctionsConfig['fourEye']>);
