@@ -7,9 +7,11 @@ import { moduleLoadFigure } from './module-load.js';
 import { signingFigures } from './signing.js';
 import { custodyFigures } from './custody.js';
 import { pipelineFigures } from './pipeline.js';
+import { bundleFigures } from './bundles.js';
 
 console.log(`# Sigil benchmarks\n\nmachine: ${machine()}\ndate: ${new Date().toISOString()}`);
 printTable('Keys and signing (issue 2)', [...signingFigures(), await moduleLoadFigure()]);
+printTable('Lambda bundles (issue 6): osls package, zipped, loaded from the zip in fresh processes', await bundleFigures());
 
 const custody = await custodyFigures();
 printTable('Custody (issue 3)', custody.figures);

@@ -17,13 +17,23 @@ import { OpenedWalletCache } from '../lib/pipeline/opened-wallets.js';
 import { DynamoDbLedger } from '../lib/store/ledger-dynamodb.js';
 import { DynamoDbRateLimiter } from '../lib/store/rate-limit-dynamodb.js';
 import { DynamoDbWalletStore } from '../lib/store/dynamodb-wallet-store.js';
-import { HttpTatumApi } from '../lib/tatum/client.js';
+import { HttpTatumApi, type TatumApi } from '../lib/tatum/client.js';
 import { defaultBurstFor } from '../lib/tatum/rate-limiter.js';
 
 export interface Runtime {
   readonly config: FunctionsConfig;
-  readonly deps: (owner: string) => Promise<PipelineDeps>;
+  /**
+   * The pipeline's ports for one invocation. `sign` runs in a VPC whose only endpoints are KMS, DynamoDB,
+   * EventBridge and SQS: it gets no Tatum client (and never reads the Tatum key from SSM, which it could not
+   * reach); any Tatum call from it is a bug and fails at once.
+   */
+  readonly deps: (owner: string, options?: { readonly tatum?: boolean }) => Promise<PipelineDeps>;
 }
+
+/** The Tatum port of a function that must not talk to Tatum. */
+const NO_TATUM: TatumApi = new Proxy({} as TatumApi, {
+  get: (_target, method) => () => Promise.reject(new SigilError('NO_TATUM', `this function has no access to Tatum (called ${String(method)})`)),
+});
 
 let cached: Runtime | undefined;
 
@@ -57,9 +67,10 @@ export function runtime(env: Readonly<Record<string, string | undefined>> = proc
   let tatum: HttpTatumApi | undefined;
   cached = {
     config,
-    async deps(owner) {
-      const { apiKey, approvalSecret } = await loadSecrets();
-      tatum ??= new HttpTatumApi({
+    async deps(owner, options = {}) {
+      const withTatum = options.tatum !== false;
+      const { apiKey, approvalSecret } = withTatum ? await loadSecrets() : { apiKey: '', approvalSecret: undefined };
+      if (withTatum) tatum ??= new HttpTatumApi({
         baseUrl: config.tatumApiUrl,
         apiKey,
         rateLimiter: new DynamoDbRateLimiter({ client: dynamo, tableName: config.rateLimitTable, ratePerSecond: config.tatumRatePerSecond, burst: defaultBurstFor(config.tatumRatePerSecond) }),
@@ -70,7 +81,7 @@ export function runtime(env: Readonly<Record<string, string | undefined>> = proc
         registry: defaultRegistry,
         wallets: new DynamoDbWalletStore({ client: dynamo, tableName: config.walletTable }),
         ledger: new DynamoDbLedger(dynamo, config.ledgerTable),
-        tatum,
+        tatum: withTatum ? tatum! : NO_TATUM,
         keys,
         events: new EventBridgeEventSink(events, config.eventBus),
         openedWallets,

@@ -25,7 +25,7 @@ async function releaseOwnClaim(deps: PipelineDeps, pendingId: string): Promise<v
 }
 
 export async function handler(event: unknown, context: { readonly awsRequestId: string }) {
-  const deps = await runtime().deps(`sign:${context.awsRequestId}`);
+  const deps = await runtime().deps(`sign:${context.awsRequestId}`, { tatum: false });
   const batchItemFailures: Array<{ itemIdentifier: string }> = [];
   for (const record of sqsRecordsOf(event)) {
     let pendingId: string | undefined;
