@@ -4,7 +4,7 @@
  * the ledger and the shared rate limiter, so several daemons may share it) or the AWS ones with --store aws.
  * stdout: one JSON summary line per pass (the result); events and logs go to stderr.
  */
-import { hostname } from 'node:os';
+import { hostname, userInfo } from 'node:os';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ConsoleEventSink, FanOutEventSink, JsonLinesEventSink, type EventSink } from '../lib/events/event-sink.js';
 import { InvalidInputError } from '../lib/errors.js';
@@ -12,6 +12,7 @@ import { DEFAULT_FEE_CAPS, type PipelineDeps } from '../lib/pipeline/deps.js';
 import { parseDaemonSettings } from '../lib/pipeline/daemon-config.js';
 import { runDaemon } from '../lib/pipeline/daemon.js';
 import { OpenedWalletCache } from '../lib/pipeline/opened-wallets.js';
+import { replaceStuckEvmTransaction } from '../lib/pipeline/replace.js';
 import type { Ledger } from '../lib/store/ledger.js';
 import { LEDGER_STATES, type LedgerState } from '../lib/store/ledger.js';
 import { DynamoDbLedger } from '../lib/store/ledger-dynamodb.js';
@@ -47,6 +48,31 @@ function openBackend(ctx: CommandContext, ratePerSecond: number): Backend {
   const ledger = new DynamoDbLedger(client, tableName(ctx, 'SIGIL_LEDGER_TABLE'));
   const rateLimiter = new DynamoDbRateLimiter({ client, tableName: tableName(ctx, 'SIGIL_RATE_LIMIT_TABLE'), ...rate });
   return { ledger, rateLimiter, close: async () => (await ledger.close(), client.destroy()) };
+}
+
+/** The pipeline's ports over the CLI's store handle and backend (the daemon, `ledger replace`). */
+async function pipelineDeps(ctx: CommandContext, handle: ReturnType<CommandContext['open']>['handle'], backend: Backend, extra: Partial<PipelineDeps['config']>): Promise<PipelineDeps> {
+  if (!ctx.config.tatumApiKey) throw new InvalidInputError('a Tatum API key is needed: set TATUM_API_KEY or pass --apiKey');
+  return {
+    registry: ctx.registry,
+    wallets: handle.store,
+    ledger: backend.ledger,
+    tatum: new HttpTatumApi({ baseUrl: ctx.config.tatumApiUrl, apiKey: ctx.config.tatumApiKey.reveal(), rateLimiter: backend.rateLimiter }),
+    keys: await handle.keys(),
+    events: eventSink(ctx),
+    openedWallets: new OpenedWalletCache({ maxEntries: 1000, maxAgeMs: 15 * 60_000 }),
+    now: Date.now,
+    owner: `${hostname()}:${process.pid}`,
+    config: {
+      network: ctx.network(),
+      leaseMs: 5 * 60_000,
+      approvalRetryMs: 60_000,
+      settleAfterMs: 60_000,
+      feeCaps: DEFAULT_FEE_CAPS,
+      concurrency: 8,
+      ...extra,
+    },
+  };
 }
 
 function eventSink(ctx: CommandContext): EventSink {
@@ -85,7 +111,6 @@ const daemon: Command = {
       ctx.io.env,
       network,
     );
-    if (!ctx.config.tatumApiKey) throw new InvalidInputError('the daemon needs a Tatum API key: set TATUM_API_KEY or pass --apiKey');
     const { handle } = ctx.open('read');
     const backend = openBackend(ctx, settings.tatumRatePerSecond);
     const controller = new AbortController();
@@ -97,26 +122,10 @@ const daemon: Command = {
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
     try {
-      const deps: PipelineDeps = {
-        registry: ctx.registry,
-        wallets: handle.store,
-        ledger: backend.ledger,
-        tatum: new HttpTatumApi({ baseUrl: ctx.config.tatumApiUrl, apiKey: ctx.config.tatumApiKey.reveal(), rateLimiter: backend.rateLimiter }),
-        keys: await handle.keys(),
-        events: eventSink(ctx),
-        openedWallets: new OpenedWalletCache({ maxEntries: 1000, maxAgeMs: 15 * 60_000 }),
-        now: Date.now,
-        owner: `${hostname()}:${process.pid}`,
-        config: {
-          network,
-          leaseMs: 5 * 60_000,
-          approvalRetryMs: 60_000,
-          settleAfterMs: 60_000,
-          feeCaps: DEFAULT_FEE_CAPS,
-          concurrency: settings.concurrency,
-          ...(settings.fourEye ? { fourEye: settings.fourEye } : {}),
-        },
-      };
+      const deps = await pipelineDeps(ctx, handle, backend, {
+        concurrency: settings.concurrency,
+        ...(settings.fourEye ? { fourEye: settings.fourEye } : {}),
+      });
       ctx.warn(`daemon on ${network}: ${settings.runOnce ? 'one pass' : `a pass every ${settings.periodMs / 1000} s`}, Tatum at ${ctx.config.tatumApiUrl}`);
       const summaries = await runDaemon(deps, {
         periodMs: settings.periodMs,
@@ -145,10 +154,14 @@ function publicView(record: Awaited<ReturnType<Ledger['get']>>) {
 
 const ledger: Command = {
   name: 'ledger',
-  usage: 'ledger list [--state S] | ledger show <id>',
+  usage: 'ledger list [--state S] | show <id> | replace <id> --reason TEXT [--bump PERCENT]',
   summary: "the operators' view of the ledger (no secrets in it)",
   positionals: [1, 2],
-  flags: { state: { type: 'string', value: 'STATE', description: `with list: only records in this state (${LEDGER_STATES.join(', ')})` } },
+  flags: {
+    state: { type: 'string', value: 'STATE', description: `with list: only records in this state (${LEDGER_STATES.join(', ')})` },
+    reason: { type: 'string', value: 'TEXT', description: 'with replace: why (kept in the ledger and the event)' },
+    bump: { type: 'string', value: 'PERCENT', description: 'with replace: fee increase in percent, 10–500 (default 25)' },
+  },
   async run(ctx) {
     const [verb, id] = ctx.args.positionals;
     const backend = openBackend(ctx, 1);
@@ -167,7 +180,21 @@ const ledger: Command = {
         ctx.print(page.records.map((r) => ({ id: r.id, chain: r.chain, network: r.network, state: r.state, hash: r.hash, txId: r.txId, reason: r.reason, updatedAt: new Date(r.updatedAt).toISOString() })));
         return 0;
       }
-      throw new InvalidInputError('usage: sigil ledger list [--state S] | sigil ledger show <id>');
+      if (verb === 'replace' && id !== undefined) {
+        if (!PENDING_ID.test(id)) throw new InvalidInputError('ledger replace takes a pending transaction id (24 hex)');
+        const reason = typeof ctx.args.flags.reason === 'string' ? ctx.args.flags.reason : undefined;
+        if (!reason) throw new InvalidInputError('ledger replace needs --reason: it is kept in the ledger history and the event');
+        const bumpText = ctx.args.flags.bump;
+        const bumpPercent = typeof bumpText === 'string' ? Number(bumpText) : undefined;
+        const { handle } = ctx.open('read');
+        const deps = await pipelineDeps(ctx, handle, backend, {});
+        const operator = `${userInfo().username}@${hostname()}`.replace(/\s+/g, '_');
+        const record = await replaceStuckEvmTransaction(deps, { id, reason, operator, ...(bumpPercent !== undefined ? { bumpPercent } : {}) });
+        deps.openedWallets.clear();
+        ctx.print({ id: record.id, state: record.state, hash: record.hash, txId: record.txId, replaced: record.history.map((h) => h.hash) });
+        return 0;
+      }
+      throw new InvalidInputError('usage: sigil ledger list [--state S] | show <id> | replace <id> --reason TEXT [--bump PERCENT]');
     } finally {
       await backend.close();
     }

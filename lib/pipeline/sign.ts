@@ -6,7 +6,7 @@
  */
 import { familyOf } from '../chains/index.js';
 import { chainIdOf, evmAddressOfKey } from '../chains/evm/index.js';
-import type { SigningKey } from '../chains/family.js';
+import type { SignedTransaction, SigningKey } from '../chains/family.js';
 import type { ChainNetwork } from '../chains/registry.js';
 import { walletContext } from '../custody/context.js';
 import { openSecret } from '../custody/envelope.js';
@@ -49,6 +49,25 @@ function spendKeysOf(spends: readonly string[], chain: ChainNetwork, keys: reado
   });
 }
 
+/**
+ * Sign `tx` (already parsed from a ledger record) with the keys of the wallets the record's pending tx names;
+ * returns the signed bytes and the spend keys. Every derived key is wiped before this returns.
+ */
+export async function signWithWallets(deps: PipelineDeps, record: LedgerRecord, tx: unknown): Promise<{ signed: SignedTransaction; spends: string[] }> {
+  const chain = deps.registry.resolve(record.chain, record.network);
+  const family = familyOf(chain);
+  const pending = parsePendingTransaction(JSON.parse(record.pending));
+  const wallets = await loadWallets(deps.wallets, pending);
+  const keys: SigningKey[] = [];
+  try {
+    for (const ref of resolveKeyRefs(pending, chain, wallets, tx)) keys.push({ privateKey: await keyFor(deps, ref, wallets, chain) });
+    const signed = family.sign(tx, keys, chain);
+    return { signed, spends: spendKeysOf(family.summarize(tx, chain).spends, chain, keys) };
+  } finally {
+    for (const key of keys) wipe(key.privateKey);
+  }
+}
+
 export type SignOutcome = { readonly kind: 'signed'; readonly record: LedgerRecord } | { readonly kind: 'failed'; readonly reason: string; readonly record: LedgerRecord };
 
 /** Sign the APPROVED record `record` (claimed by this worker with `record.fence`). */
@@ -61,17 +80,11 @@ export async function signApproved(deps: PipelineDeps, record: LedgerRecord): Pr
     await deps.events.emit('Transaction Failed', { pendingId: record.id, chain: record.chain, reason });
     return { kind: 'failed', reason, record: failed };
   };
-  const keys: SigningKey[] = [];
   let stored: LedgerRecord | undefined;
   try {
     const chain = deps.registry.resolve(record.chain, record.network);
-    const pending = parsePendingTransaction(JSON.parse(record.pending));
-    const family = familyOf(chain);
-    const tx = family.parse(record.prepared, chain);
-    const wallets = await loadWallets(deps.wallets, pending);
-    for (const ref of resolveKeyRefs(pending, chain, wallets, tx)) keys.push({ privateKey: await keyFor(deps, ref, wallets, chain) });
-    const signed = family.sign(tx, keys, chain);
-    const spends = spendKeysOf(family.summarize(tx, chain).spends, chain, keys);
+    const tx = familyOf(chain).parse(record.prepared, chain);
+    const { signed, spends } = await signWithWallets(deps, record, tx);
     stored = await deps.ledger.markSigned(record.id, record.fence, { raw: signed.raw, hash: signed.txId, spends });
     await deps.events.emit('Transaction Signed', { pendingId: record.id, chain: record.chain, network: record.network, hash: signed.txId });
     return { kind: 'signed', record: stored };
@@ -90,7 +103,5 @@ export async function signApproved(deps: PipelineDeps, record: LedgerRecord): Pr
       return fail(error.message);
     }
     throw error; // transient (store, KMS availability, lost lease): the record stays APPROVED and a retry finishes it
-  } finally {
-    for (const key of keys) wipe(key.privateKey);
   }
 }
