@@ -90,7 +90,7 @@ export class LedgerChecker {
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
       this.fail(`${field} must be an integer in [${min}, ${max}], got ${describeValue(value)}`, field);
     }
-    return value;
+    return value === 0 ? 0 : value; // JSON may say -0; a count or a time is never negative zero
   }
 
   nullable<T>(value: unknown, read: (v: unknown) => T): T | null {
