@@ -4,6 +4,7 @@ import type { Command } from './context.js';
 import { chainOperand, countOperand, indexOperand, signatureIdOperand, warnOnNetworkMismatch } from './operands.js';
 import { progressBar } from './progress.js';
 import { readSecret } from './secret-input.js';
+import { createWalletRemotely } from './remote-wallet.js';
 
 export const walletCommands: Command[] = [
   {
@@ -11,8 +12,13 @@ export const walletCommands: Command[] = [
     usage: 'generatemanagedwallet <chain>',
     summary: 'new 24-word mnemonic, sealed and stored; prints {signatureId, xpub}',
     positionals: [1, 1],
+    flags: { remote: { type: 'boolean', description: 'with --store aws: created inside the stack by its create-wallet function (SIGIL_CREATE_WALLET_FUNCTION)' } },
     async run(ctx) {
       const chain = chainOperand(ctx, ctx.args.positionals[0]!);
+      if (ctx.args.flags.remote === true) {
+        ctx.print(await createWalletRemotely(ctx, chain));
+        return 0;
+      }
       const { service } = ctx.open('write');
       ctx.print(await service.createMnemonicWallet(chain, ctx.network()));
       return 0;
