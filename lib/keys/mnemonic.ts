@@ -5,12 +5,13 @@
  * from node:crypto (BIP39: 2048 iterations, salt "mnemonic" ‖ passphrase, 64 bytes).
  */
 import { createHash, getRandomValues, pbkdf2Sync } from 'node:crypto';
-import { wordlists } from 'bip39';
+// Only the English list (the one Tatum uses): importing bip39's index would bundle every language (~290 KB).
+import english from 'bip39/src/wordlists/english.json' with { type: 'json' };
 import { InvalidMnemonicError } from '../errors.js';
 import { wipe } from './wipe.js';
 
 const encoder = new TextEncoder();
-const WORDS: readonly Uint8Array[] = wordlists.english!.map((word) => encoder.encode(word));
+const WORDS: readonly Uint8Array[] = (english as string[]).map((word) => encoder.encode(word));
 const SPACE = 0x20;
 const VALID_WORD_COUNTS = new Set([12, 15, 18, 21, 24]);
 
