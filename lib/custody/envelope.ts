@@ -13,7 +13,7 @@ import { InvalidInputError } from '../errors.js';
 import { CustodyError, tamperedSecretError } from './custody-error.js';
 import { assertWalletContext, canonicalContextBytes } from './context.js';
 import { GCM_IV_BYTES, GCM_KEY_BYTES, gcmOpen, gcmSeal } from './aes-gcm.js';
-import { decodeEnvelope, MAX_EDK_BYTES, MAX_SECRET_BYTES } from './envelope-format.js';
+import { decodeEnvelope, MAX_EDK_BYTES, MAX_SECRET_BYTES, type DecodedEnvelope } from './envelope-format.js';
 import { encodeBase64 } from './strict-base64.js';
 
 export { parseEnvelope } from './envelope-format.js';
@@ -85,18 +85,23 @@ export async function openSecret(provider: KeyProvider, envelope: Envelope, cont
   }
   const dataKey = await provider.decryptDataKey(decoded.edk, decoded.keyId, context);
   try {
-    if (dataKey.length !== GCM_KEY_BYTES) {
-      throw new CustodyError('KEY_PROVIDER_FAILED', `data key must be 32 bytes, the provider returned ${dataKey.length}`, {
-        signatureId: context.signatureId,
-        keyId: decoded.keyId,
-      });
-    }
-    const secret = gcmOpen(dataKey, decoded.iv, decoded.ct, decoded.tag, canonicalContextBytes(context));
-    if (secret === undefined) throw tamperedSecretError(context.signatureId, { keyId: decoded.keyId });
-    return secret;
+    return openWithDataKey(dataKey, decoded, context);
   } finally {
     dataKey.fill(0);
   }
+}
+
+/** Open a decoded envelope with its unwrapped data key (which stays the caller's to wipe). */
+export function openWithDataKey(dataKey: Uint8Array, decoded: DecodedEnvelope, context: EncryptionContext): Uint8Array {
+  if (dataKey.length !== GCM_KEY_BYTES) {
+    throw new CustodyError('KEY_PROVIDER_FAILED', `data key must be 32 bytes, the provider returned ${dataKey.length}`, {
+      signatureId: context.signatureId,
+      keyId: decoded.keyId,
+    });
+  }
+  const secret = gcmOpen(dataKey, decoded.iv, decoded.ct, decoded.tag, canonicalContextBytes(context));
+  if (secret === undefined) throw tamperedSecretError(context.signatureId, { keyId: decoded.keyId });
+  return secret;
 }
 
 function assertSecretSize(secret: Uint8Array): void {

@@ -11,10 +11,10 @@
 import type { Envelope } from './envelope-types.js';
 import type { EncryptionContext, KeyProvider } from './key-provider.js';
 import type { RewrappableKeyProvider, WrappedDataKey } from './rewrappable-key-provider.js';
-import { CustodyError, tamperedSecretError } from './custody-error.js';
-import { assertWalletContext, canonicalContextBytes } from './context.js';
+import { CustodyError } from './custody-error.js';
+import { assertWalletContext } from './context.js';
 import { decodeEnvelope, type DecodedEnvelope } from './envelope-format.js';
-import { GCM_KEY_BYTES, gcmOpen } from './aes-gcm.js';
+import { openWithDataKey } from './envelope.js';
 import { AwsKmsKeyProvider } from './aws-kms-key-provider.js';
 import { encodeBase64 } from './strict-base64.js';
 
@@ -57,15 +57,8 @@ async function rewrapThroughProcess(
 ): Promise<WrappedDataKey> {
   const dataKey = await from.decryptDataKey(decoded.edk, decoded.keyId, context);
   try {
-    if (dataKey.length !== GCM_KEY_BYTES) {
-      throw new CustodyError('KEY_PROVIDER_FAILED', `data key must be 32 bytes, the provider returned ${dataKey.length}`, {
-        signatureId: context.signatureId,
-        keyId: decoded.keyId,
-      });
-    }
-    const secret = gcmOpen(dataKey, decoded.iv, decoded.ct, decoded.tag, canonicalContextBytes(context));
-    if (secret === undefined) throw tamperedSecretError(context.signatureId, { keyId: decoded.keyId });
-    secret.fill(0);
+    // Proves the data key is right before re-wrapping it; the secret itself is not needed.
+    openWithDataKey(dataKey, decoded, context).fill(0);
     return await to.encryptDataKey(dataKey, context);
   } finally {
     dataKey.fill(0);

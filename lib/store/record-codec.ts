@@ -7,7 +7,7 @@
  * Messages and contexts name fields, types and lengths only; values are echoed only once they passed a
  * syntax check that no secret can pass (chain codes, network names).
  */
-import { createHash } from 'node:crypto';
+import { publicHashOf } from '../custody/context.js';
 import bs58check from 'bs58check';
 import { defaultRegistry, type ChainRegistry } from '../chains/registry.js';
 import type { Envelope } from '../custody/envelope-types.js';
@@ -163,10 +163,8 @@ function readCreatedAt(reader: RecordReader, value: unknown): string {
   return text;
 }
 
-/** Hex sha256 of the UTF-8 xpub or address: the publicHash of the encryption context (ARCHITECTURE §Custody). */
-export function publicHashOf(publicValue: string): string {
-  return createHash('sha256').update(publicValue, 'utf8').digest('hex');
-}
+/** The hash that binds a sealed secret to its public record: the one custody puts in the encryption context. */
+export { publicHashOf };
 
 /**
  * Parse a record read from storage or a file. Throws StoreError CORRUPT_RECORD for anything off-schema,
