@@ -180,9 +180,12 @@ describe.skipIf(!awsEndpoint)('create-wallet and verify, in-process on moto', ()
     });
 
     it('finds a wallet whose address was swapped, and alerts', async () => {
-      const victim = testnetIds[3]!;
-      const other = testnetIds[4]!;
+      // Both must be private-key wallets: an address on a mnemonic record is a malformed record (CORRUPT_RECORD),
+      // not the swap this test is about. UUIDs are random, so pick by kind, not by position.
       const { deps } = walletContainer();
+      const records = await Promise.all(testnetIds.map(async (id) => (await deps.store.get(id))!));
+      const [victim, other] = records.filter((r) => r.address !== undefined).map((r) => r.signatureId);
+      if (victim === undefined || other === undefined) throw new Error('setup made fewer than two private-key wallets');
       const address = (await deps.store.get(other))!.address!;
       await dynamo.send(
         new UpdateItemCommand({
