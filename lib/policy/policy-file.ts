@@ -8,6 +8,7 @@ import type { Node } from 'yaml';
 import { defaultRegistry, type ChainRegistry } from '../chains/registry.js';
 import { POLICY_ACTIONS, type DecimalBounds, type IntegerBounds, type Policy, type PolicyAction, type PolicyConditions, type PolicyRule } from './policy.js';
 import { canonicalAddress, parseDecimalAmount, type DecimalAmount } from './units.js';
+import { parseUnusualSection } from './unusual-file.js';
 import { shown, YamlReader } from './yaml-reader.js';
 
 export { PolicyFileError } from './yaml-reader.js';
@@ -37,7 +38,7 @@ export interface PolicyFileOptions {
 export function parsePolicyFile(text: string, options: PolicyFileOptions = {}): Policy {
   const { reader, root } = YamlReader.open(text);
   const parser = new RuleParser(reader, options.registry ?? defaultRegistry);
-  const top = reader.map(root, '', ['rules', 'default'], ['rules', 'default']);
+  const top = reader.map(root, '', ['rules', 'default', 'unusual'], ['rules', 'default']);
   const ruleNodes = reader.seq(top.get('rules')?.value, 'rules', MAX_RULES, 0);
   const rules: PolicyRule[] = [];
   const names = new Set<string>();
@@ -47,10 +48,12 @@ export function parsePolicyFile(text: string, options: PolicyFileOptions = {}): 
     names.add(rule.name);
     rules.push(rule);
   });
-  return { rules, default: parser.action(top.get('default')?.value, 'default') };
+  const unusual = top.get('unusual');
+  return { rules, default: parser.action(top.get('default')?.value, 'default'), ...(unusual ? { unusual: parseUnusualSection(parser, unusual.value, 'unusual') } : {}) };
 }
 
-class RuleParser {
+/** Field readers shared by rules and the `unusual:` section (unusual-file.ts). */
+export class RuleParser {
   constructor(
     readonly r: YamlReader,
     readonly registry: ChainRegistry,
@@ -157,16 +160,20 @@ class RuleParser {
     return bounds;
   }
 
+  /** A window like "30s", "15m", "1h" or "7d", at most 366 days. */
+  window(node: Node | null | undefined, path: string): { window: string; windowMs: number } {
+    const window = this.r.string(node, path, WINDOW, 'a window like "30s", "15m", "1h" or "7d"');
+    const match = WINDOW.exec(window) as RegExpExecArray;
+    const windowMs = Number(match[1]) * (UNIT_MS[match[2] as string] as number);
+    if (windowMs > MAX_WINDOW_MS) this.r.fail(node, path, `window ${window} is longer than 366 days`);
+    return { window, windowMs };
+  }
+
   velocity(node: Node | null | undefined, path: string): NonNullable<PolicyConditions['velocity']> {
     const f = this.r.map(node, path, ['window', 'maxCount', 'maxSum'], ['window']);
     if (!f.has('maxCount') && !f.has('maxSum')) this.r.fail(node, path, 'expected "maxCount", "maxSum" or both');
-    const window = this.r.string(f.get('window')?.value, `${path}.window`, WINDOW, 'a window like "30s", "15m", "1h" or "7d"');
-    const match = WINDOW.exec(window) as RegExpExecArray;
-    const windowMs = Number(match[1]) * (UNIT_MS[match[2] as string] as number);
-    if (windowMs > MAX_WINDOW_MS) this.r.fail(f.get('window')?.value, `${path}.window`, `window ${window} is longer than 366 days`);
     return {
-      window,
-      windowMs,
+      ...this.window(f.get('window')?.value, `${path}.window`),
       ...(f.has('maxCount') ? { maxCount: this.r.integer(f.get('maxCount')?.value, `${path}.maxCount`, 0, 1_000_000_000) } : {}),
       ...(f.has('maxSum') ? { maxSum: this.decimal(f.get('maxSum')?.value, `${path}.maxSum`) } : {}),
     };

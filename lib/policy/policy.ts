@@ -49,7 +49,31 @@ export interface PolicyRule {
   readonly line: number;
 }
 
+/**
+ * The `unusual:` section (docs/policy.md §Unusual activity): what makes a signing worth an `Unusual
+ * Activity` event. It never changes a decision; every threshold is in the file, and an absent part detects
+ * nothing.
+ */
+export interface UnusualConfig {
+  readonly amount?: {
+    /** Above `factor` × the nearest-rank `percentile` of the wallet's amounts on this chain in `window`, once it has `minSamples`. */
+    readonly usual?: { readonly percentile: number; readonly window: string; readonly windowMs: number; readonly minSamples: number; readonly factor: DecimalAmount };
+    /** Above a fixed amount in native units, per chain code. */
+    readonly fixed?: ReadonlyMap<string, DecimalAmount>;
+  };
+  /** More than `maxCount` signings of one wallet in `window`, this one included. */
+  readonly burst?: { readonly window: string; readonly windowMs: number; readonly maxCount: number };
+  /** A destination the wallet never sent to before. */
+  readonly firstTimeDestination?: boolean;
+  /** Signing outside these hours (same form as a rule's `hours`). */
+  readonly hours?: NonNullable<PolicyConditions['hours']>;
+  /** 1-based line of the section (0 when built in code). */
+  readonly line: number;
+}
+
 export interface Policy {
   readonly rules: readonly PolicyRule[];
   readonly default: PolicyAction;
+  /** Absent: no unusual-activity detection. */
+  readonly unusual?: UnusualConfig;
 }

@@ -137,6 +137,13 @@ export class YamlReader {
     return (node as Scalar<string>).value;
   }
 
+  /** A YAML 1.2 core-schema boolean (`true` / `false`), nothing else (not "yes", not 1). */
+  boolean(node: Node | null | undefined, path: string): boolean {
+    this.#plain(node, path);
+    if (!isScalar(node) || typeof node.value !== 'boolean') this.fail(node, path, `expected true or false, got ${isScalar(node) ? shown(node.value) : kindOf(node)}`);
+    return (node as Scalar<boolean>).value;
+  }
+
   /** A safe integer in [min, max], written as a number or a decimal string. */
   integer(node: Node | null | undefined, path: string, min: number, max: number): number {
     this.#plain(node, path);

@@ -2,11 +2,13 @@
  * Fuzzing the policy-file boundary: random text, random YAML/JSON values, and valid files mutated by
  * character edits and by structural edits (a key renamed, a value replaced). parsePolicyFile either returns
  * a policy that evaluates without throwing, or throws PolicyFileError — never anything else, never a hang.
+ * The seed carries an `unusual:` section too, and a parsed section must run through detectUnusual cleanly.
  */
 import fc from 'fast-check';
 import { parse as parseYaml, stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { evaluatePolicy, parsePolicyFile, PolicyFileError, type Policy, type PolicyInput } from '../../lib/policy/index.js';
+import { detectUnusual, evaluatePolicy, historyWindowMs, parsePolicyFile, PolicyFileError, type Policy, type PolicyInput } from '../../lib/policy/index.js';
+import type { ActivityEntry } from '../../lib/store/wallet-activity.js';
 
 const VALID_YAML = `rules:
   - name: deny-list
@@ -28,6 +30,11 @@ const VALID_YAML = `rules:
       velocity: { window: 1h, maxCount: 10, maxSum: "5" }
       hours: { from: "22:00", to: "06:00", timezone: Europe/Prague }
 default: REQUIRE_APPROVAL
+unusual:
+  amount: { percentile: 95, window: 30d, minSamples: 2, factor: "1.5", fixed: { ETH: "10", BTC: "0.5" } }
+  burst: { window: 10m, maxCount: 2 }
+  firstTimeDestination: true
+  hours: { from: "08:00", to: "20:00", timezone: Europe/Prague }
 `;
 /** The seed as plain data, read by the yaml package directly (not through the code under test). */
 const VALID_OBJECT: unknown = parseYaml(VALID_YAML);
@@ -53,12 +60,17 @@ function parseOnlyPolicyFileError(text: string): void {
   for (const input of INPUTS) {
     const decision = evaluatePolicy(policy, input, { now: new Date(0), velocity: () => ({ count: 3, sum: 10n }) });
     expect(['ALLOW', 'BLOCK', 'REQUIRE_APPROVAL']).toContain(decision.action);
+    const history: ActivityEntry[] = [0, 1, 2].map((i) => ({ wallet: '0f4a9c9e-8f0e-4f6b-9a51-7d3b9c1e2a10', pendingId: `${i}`.repeat(24), chain: input.chain, at: i * 60_000, amount: `${i * 7}`, destinations: [] }));
+    for (const finding of detectUnusual(policy.unusual, input, { history, firstTimeDestinations: [input.outputs[0]?.to ?? ''], now: new Date(3 * 60_000) })) {
+      expect(finding.reason).not.toMatch(/\n/);
+    }
+    expect(historyWindowMs(policy.unusual)).toBeGreaterThanOrEqual(0);
   }
 }
 
-const KEYS = ['rules', 'default', 'name', 'action', 'when', 'chain', 'network', 'wallet', 'to', 'allow', 'deny', 'amount', 'max', 'min', 'tokenAmount', 'token', 'decimals', 'fee', 'gas', 'contractCalls', 'allowSelectors', 'velocity', 'window', 'maxCount', 'maxSum', 'hours', 'from', 'timezone', '__proto__', 'constructor'];
+const KEYS = ['rules', 'default', 'name', 'action', 'when', 'chain', 'network', 'wallet', 'to', 'allow', 'deny', 'amount', 'max', 'min', 'tokenAmount', 'token', 'decimals', 'fee', 'gas', 'contractCalls', 'allowSelectors', 'velocity', 'window', 'maxCount', 'maxSum', 'hours', 'from', 'timezone', 'unusual', 'percentile', 'minSamples', 'factor', 'fixed', 'burst', 'firstTimeDestination', 'ETH', 'BTC', '__proto__', 'constructor'];
 const SCALARS = fc.oneof(
-  fc.constantFrom('ALLOW', 'BLOCK', 'REQUIRE_APPROVAL', 'ETH', 'mainnet', '1.5', '-1', '1e3', '0x10', '08:00', '24:00', '1h', '0h', 'UTC', 'Nowhere/Zone', '0xa9059cbb', '', ' ', '0x45Ed61920025dBB877F385DedD192A2408a8561c', 'bc1Q0fpjqsj4852234296lq705fnkzamyrxn4hp8tl'),
+  fc.constantFrom('ALLOW', 'BLOCK', 'REQUIRE_APPROVAL', 'ETH', 'mainnet', '1.5', '0.5', '-1', '1e3', '0x10', '08:00', '24:00', '1h', '0h', '400d', 'UTC', 'Nowhere/Zone', '0xa9059cbb', '', ' ', '0x45Ed61920025dBB877F385DedD192A2408a8561c', 'bc1Q0fpjqsj4852234296lq705fnkzamyrxn4hp8tl'),
   fc.string({ maxLength: 20 }),
   fc.integer(),
   fc.double(),
@@ -94,6 +106,8 @@ describe('fuzz parsePolicyFile', () => {
   it('the seeds are valid', () => {
     expect(parsePolicyFile(VALID_YAML).rules).toHaveLength(2);
     expect(parsePolicyFile(VALID_JSON).rules).toHaveLength(2);
+    expect(parsePolicyFile(VALID_YAML).unusual?.burst?.maxCount).toBe(2);
+    expect(parsePolicyFile(VALID_JSON).unusual?.amount?.fixed?.size).toBe(2);
   });
 
   it('random text', () => {
