@@ -17,6 +17,7 @@ import { getWalletRecord } from './reveal.js';
 import { openRecord, walletEventDetail, type WalletIdentity } from './sealing.js';
 import { derivePublicPart } from './wallet-secret.js';
 import { problemOf, WalletError } from './wallet-error.js';
+import { auditWallet } from './wallet-audit.js';
 
 function publicFieldsOf(record: WalletRecord): Omit<BackupWalletEntry, 'secret'> {
   return {
@@ -57,6 +58,7 @@ export async function backup(deps: WalletDeps, recipientPublicKeyPem: string, on
     }
     onProgress?.(i + 1, ids.length);
   }
+  for (const wallet of wallets) await auditWallet(deps, 'secret.revealed', wallet, { action: 'backup', recipient });
   for (const wallet of wallets) await deps.events.emit('Secret Exported', walletEventDetail(wallet, { action: 'backup', recipient }));
   return { format: BACKUP_FORMAT, v: BACKUP_VERSION, createdAt: nowIso(deps), recipient, wallets };
 }

@@ -12,6 +12,7 @@ import { ecc } from '../keys/ecc.js';
 import { newSignatureId, type WalletDeps } from './deps.js';
 import { sealRecord, walletEventDetail, type WalletIdentity } from './sealing.js';
 import { addressOfPrivateKey, xpubOfMnemonic } from './wallet-secret.js';
+import { auditWallet } from './wallet-audit.js';
 
 export interface MnemonicWalletResult {
   readonly signatureId: string;
@@ -29,6 +30,7 @@ export const MAX_BATCH_COUNT = 100_000;
 async function storeNew(deps: WalletDeps, provider: KeyProvider, identity: WalletIdentity, secret: Uint8Array, source: string): Promise<void> {
   const record = await sealRecord(deps, provider, identity, secret);
   await deps.store.put(record);
+  await auditWallet(deps, 'wallet.created', identity, { source });
   await deps.events.emit('Wallet Created', walletEventDetail(identity, { source }));
 }
 

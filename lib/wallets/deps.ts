@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ChainRegistry } from '../chains/registry.js';
+import type { AuditTrail } from '../audit/audit-trail.js';
 import type { KeyProvider } from '../custody/key-provider.js';
 import type { EventSink } from '../events/event-sink.js';
 import type { WalletStore } from '../store/wallet-store.js';
@@ -20,6 +21,14 @@ export interface WalletDeps {
   readonly clock?: () => Date;
   /** New signatureIds (UUID v4, lower case, as Tatum KMS issues them). */
   readonly newId?: () => string;
+  /**
+   * The audit trail (docs/audit.md): wallet.created, wallet.removed and secret.revealed are recorded on the
+   * wallet's stream before the event is sent and before a secret is returned — if the entry cannot be
+   * written, nothing is revealed. Absent: nothing is recorded (callers that predate the trail).
+   */
+  readonly audit?: AuditTrail;
+  /** Who acts, for the audit trail: 'cli user@host', 'sigil-prod-create-wallet'. Default 'sigil'. */
+  readonly actor?: string;
 }
 
 /** Progress of a long operation: `done` of `total` items handled so far. */

@@ -14,11 +14,13 @@ import { openRecord, walletEventDetail } from './sealing.js';
 import { derivePublicPart, sameSecret, samePublicPart } from './wallet-secret.js';
 import type { KeyProvider } from '../custody/key-provider.js';
 import { problemOf, unknownWallet, WalletError } from './wallet-error.js';
+import { auditWallet } from './wallet-audit.js';
 
 /** `removewallet`: deletes the record (its sealed secret with it) and emits `Wallet Removed`. */
 export async function removeWallet(deps: WalletDeps, signatureId: string): Promise<void> {
   const record = await getWalletRecord(deps, signatureId);
   if (!(await deps.store.remove(record.signatureId))) throw unknownWallet(record.signatureId);
+  await auditWallet(deps, 'wallet.removed', record);
   await deps.events.emit('Wallet Removed', walletEventDetail(record));
 }
 

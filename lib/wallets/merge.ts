@@ -15,6 +15,7 @@ import type { ProgressListener, WalletDeps } from './deps.js';
 import { openRecord, sealRecord, walletEventDetail, type WalletIdentity } from './sealing.js';
 import { sameSecret, samePublicPart } from './wallet-secret.js';
 import { problemOf } from './wallet-error.js';
+import { auditWallet } from './wallet-audit.js';
 
 export interface Candidate {
   readonly identity: WalletIdentity;
@@ -115,7 +116,9 @@ export async function commitMerge(deps: WalletDeps, records: readonly WalletReco
   if (records.length === 0) return;
   const results = await deps.store.putMany(records);
   for (const [i, record] of records.entries()) {
-    if (results[i] === 'created') await deps.events.emit('Wallet Created', walletEventDetail(record, { source }));
+    if (results[i] !== 'created') continue;
+    await auditWallet(deps, 'wallet.created', record, { source });
+    await deps.events.emit('Wallet Created', walletEventDetail(record, { source }));
   }
 }
 

@@ -2,9 +2,10 @@
  * Reading wallets: the Tatum-shaped entry with its secret (`getmanagedwallet`, `export`), a private key
  * at an index (`getprivatekey`), an address at an index (`getaddress`, from the xpub: no decryption).
  *
- * Every path that reveals a secret emits `Secret Exported` (without the secret) after the secret opened
- * and before it is returned: if the audit event cannot be written, nothing is revealed. Revealed values
- * are JS strings, by necessity (they are printed); the bytes they came from are wiped here.
+ * Every path that reveals a secret records `secret.revealed` on the audit trail and emits `Secret Exported`
+ * (without the secret) after the secret opened and before it is returned: if either cannot be written,
+ * nothing is revealed. Revealed values are JS strings, by necessity (they are printed); the bytes they
+ * came from are wiped here.
  */
 import bs58check from 'bs58check';
 import { InvalidInputError } from '../errors.js';
@@ -14,6 +15,7 @@ import { isSignatureId, type WalletDeps } from './deps.js';
 import { openRecord, walletEventDetail } from './sealing.js';
 import { NO_PUBLIC_VALUE, parseForeignEntry, type TatumEntry } from './wallet-secret.js';
 import { unknownWallet, WalletError } from './wallet-error.js';
+import { auditWallet } from './wallet-audit.js';
 
 /** A signatureId from outside (argv, a file): a UUID, or an error that does not echo it (it could be a pasted secret). */
 export function checkSignatureId(value: string): string {
@@ -55,6 +57,7 @@ async function openEntry(deps: WalletDeps, record: WalletRecord): Promise<TatumE
 export async function revealWallet(deps: WalletDeps, signatureId: string): Promise<TatumEntry> {
   const record = await getWalletRecord(deps, signatureId);
   const entry = await openEntry(deps, record);
+  await auditWallet(deps, 'secret.revealed', record, { action: 'getmanagedwallet' });
   await deps.events.emit('Secret Exported', walletEventDetail(record, { action: 'getmanagedwallet' }));
   return entry;
 }
@@ -72,6 +75,7 @@ export async function privateKeyAt(deps: WalletDeps, signatureId: string, index:
         chain: record.chain,
       });
     }
+    await auditWallet(deps, 'secret.revealed', record, { action: 'getprivatekey', index });
     await deps.events.emit('Secret Exported', walletEventDetail(record, { action: 'getprivatekey', index }));
     return { privateKey: key };
   }
@@ -88,6 +92,7 @@ export async function privateKeyAt(deps: WalletDeps, signatureId: string, index:
       }
     }
     const privateKey = encodePrivateKey(key ?? secret, params);
+    await auditWallet(deps, 'secret.revealed', record, { action: 'getprivatekey', index });
     await deps.events.emit('Secret Exported', walletEventDetail(record, { action: 'getprivatekey', index }));
     return { privateKey };
   } finally {
@@ -129,6 +134,7 @@ export async function exportAll(deps: WalletDeps): Promise<Record<string, TatumE
     out[signatureId] = await openEntry(deps, record);
     records.push(record);
   }
+  for (const record of records) await auditWallet(deps, 'secret.revealed', record, { action: 'export' });
   for (const record of records) await deps.events.emit('Secret Exported', walletEventDetail(record, { action: 'export' }));
   return out;
 }
