@@ -4,6 +4,8 @@
  * as its target; lib's EventBridgeEventSink emits one event of every detail type of the catalogue (as the
  * pipeline and the wallet service emit them); each queue then holds exactly the detail types routed to it.
  *
+ * AlertRule's target is the alert function (lib/alerts): every alert detail type reaches it, no other does.
+ *
  * The two CloudTrail rules of the default bus (wallet key management, denied use) match a field inside an
  * array of objects (`detail.resources[].ARN`), which EventBridge supports and moto's matcher does not; their
  * patterns are checked in template.test.ts instead.
@@ -11,6 +13,7 @@
 import { CreateEventBusCommand, DeleteEventBusCommand, EventBridgeClient, PutEventsCommand, PutRuleCommand, PutTargetsCommand, RemoveTargetsCommand, DeleteRuleCommand } from '@aws-sdk/client-eventbridge';
 import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ALERT_DETAIL_TYPES } from '../../lib/alerts/alert.js';
 import { DETAIL_TYPES, type DetailType, type EventDetail } from '../../lib/events/catalogue.js';
 import { EventBridgeEventSink } from '../../lib/events/eventbridge-sink.js';
 import { referencedIds, resourcesOfType, type Json } from '../../infra/template-model.js';
@@ -107,6 +110,14 @@ describe.skipIf(!awsEndpoint)('event routing on EventBridge (moto)', () => {
 
   it('the Sigil bus carries exactly the rules this test knows', () => {
     expect([...rules.keys()].sort()).toEqual(['AlertRule', 'AuditRule', 'BroadcastSignedRule', 'HeartbeatRule', 'SignApprovedRule']);
+  });
+
+  it('AlertRule targets the alert function, and routes exactly the alert detail types of lib/alerts (every other type stays away)', async () => {
+    const { template } = await packagedStack();
+    const rule = template.Resources.AlertRule!.Properties!;
+    expect(referencedIds(rule.Targets)).toEqual(new Set(['AlertLambdaFunction', 'EventDeliveryDeadLetterQueue']));
+    expect(received.get('AlertRule')!.map((m) => m.type).sort()).toEqual([...ALERT_DETAIL_TYPES].sort());
+    for (const type of DETAIL_TYPES) expect(ROUTES[type].includes('AlertRule'), type).toBe((ALERT_DETAIL_TYPES as readonly string[]).includes(type));
   });
 
   it.each(Object.keys(DETAILS) as DetailType[])('"%s" reaches exactly the rules meant for it', (type) => {
