@@ -19,6 +19,7 @@ import {
 import type { DataKey, EncryptionContext } from './key-provider.js';
 import type { RewrappableKeyProvider, WrappedDataKey } from './rewrappable-key-provider.js';
 import { InvalidInputError } from '../errors.js';
+import type { Metrics } from '../metrics/metrics.js';
 import { CustodyError, type CustodyErrorCode } from './custody-error.js';
 import { describeValue } from './describe-value.js';
 import { assertWalletContext, kmsEncryptionContext } from './context.js';
@@ -32,6 +33,11 @@ export interface AwsKmsKeyProviderOptions {
   readonly client: Pick<KMSClient, 'send'>;
   /** The key new data keys are generated under: key id, key ARN, alias name or alias ARN. */
   readonly keyId: string;
+  /**
+   * KmsCalls per operation for every request, KmsThrottles when one ends in ThrottlingException (after
+   * the SDK's own retries: a throttle the SDK absorbed is not seen here).
+   */
+  readonly metrics?: Metrics;
 }
 
 const ERROR_CODES: Readonly<Record<string, CustodyErrorCode>> = {
@@ -50,6 +56,7 @@ export class AwsKmsKeyProvider implements RewrappableKeyProvider {
   readonly keyId: string;
   readonly #client: Pick<KMSClient, 'send'>;
   readonly #calls: Record<KmsOperation, number> = { GenerateDataKey: 0, Decrypt: 0, Encrypt: 0, ReEncrypt: 0 };
+  readonly #metrics: Metrics | undefined;
 
   constructor(options: AwsKmsKeyProviderOptions) {
     if (typeof options.keyId !== 'string' || options.keyId.length === 0 || options.keyId.length > 2048) {
@@ -57,6 +64,7 @@ export class AwsKmsKeyProvider implements RewrappableKeyProvider {
     }
     this.keyId = options.keyId;
     this.#client = options.client;
+    this.#metrics = options.metrics;
   }
 
   /** KMS calls made so far, per operation. */
@@ -139,10 +147,21 @@ export class AwsKmsKeyProvider implements RewrappableKeyProvider {
 
   async #send<T>(operation: KmsOperation, context: EncryptionContext, keyId: string, call: () => Promise<T>): Promise<T> {
     this.#calls[operation] += 1;
+    this.#count('KmsCalls', operation);
     try {
       return await call();
     } catch (error) {
+      if (error instanceof Error && error.name === 'ThrottlingException') this.#count('KmsThrottles', operation);
       throw kmsError(error, operation, context, keyId);
+    }
+  }
+
+  /** Best effort: a metrics failure never stands in for the KMS answer or error. */
+  #count(name: 'KmsCalls' | 'KmsThrottles', operation: KmsOperation): void {
+    try {
+      this.#metrics?.emit(name, 1, { Operation: operation });
+    } catch {
+      /* not counted */
     }
   }
 }

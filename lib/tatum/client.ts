@@ -17,6 +17,8 @@
  * key nor a token: it is not Tatum traffic, and errors name it `rpc:<CHAIN>` (such URLs often embed a
  * provider key). Failures: TatumHttpError (with `mayHaveReached`), TatumResponseError (a body that breaks
  * its schema), TatumRpcError, InvalidInputError (bad arguments, nothing sent). See docs/tatum-client.md.
+ * With the `metrics` option, every attempt to Tatum counts as TatumCalls by outcome, and every 429 as
+ * TatumThrottled (http-transport.ts); RPC URLs are not counted.
  */
 import pkg from '../../package.json' with { type: 'json' };
 import { InvalidInputError } from '../errors.js';

@@ -18,6 +18,7 @@
  * non-retryable failure.
  */
 import { InvalidInputError } from '../errors.js';
+import type { Metrics } from '../metrics/metrics.js';
 import { realSleep, rateLimitKeyForApiKey, type RateLimiter } from './rate-limiter.js';
 import { backoffDelay, classifyNetworkError, classifyStatus, networkErrorCode, parseRetryAfter, type FailureClass } from './retry-policy.js';
 import { parseTatumErrorBody, readCappedText } from './http-body.js';
@@ -48,7 +49,15 @@ export interface TransportOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   /** Uniform in [0, 1): the backoff jitter. */
   readonly random?: () => number;
+  /**
+   * Counts every attempt to Tatum (not to a configured RPC URL): TatumCalls by outcome, and TatumThrottled
+   * for each 429. A retried call counts once per attempt.
+   */
+  readonly metrics?: Metrics;
 }
+
+/** TatumCalls' Outcome: a 2xx (or accepted) answer, a 3xx/4xx, a 5xx, or no answer (network, timeout). */
+export type TatumCallOutcome = 'ok' | 'client-error' | 'server-error' | 'network';
 
 export interface HttpCall {
   readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -106,6 +115,7 @@ export class TatumTransport {
   readonly #clock: () => number;
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #random: () => number;
+  readonly #metrics: Metrics | undefined;
 
   constructor(options: TransportOptions) {
     if (typeof options.apiKey !== 'string' || !HEADER_SAFE.test(options.apiKey)) {
@@ -127,6 +137,7 @@ export class TatumTransport {
     this.#clock = options.clock ?? Date.now;
     this.#sleep = options.sleep ?? realSleep;
     this.#random = options.random ?? Math.random;
+    this.#metrics = options.metrics;
   }
 
   /** The rate-limit bucket of this API key (a hash: safe to log and store). */
@@ -154,6 +165,7 @@ export class TatumTransport {
         }
       }
       const result = await this.#attempt(call);
+      if (call.target === 'tatum') this.#count(result);
       if (result.ok) return { status: result.status, body: this.#decode(call, result.text) };
       reached ||= result.mayHaveReached;
       let waitMs: number | null = null;
@@ -178,6 +190,28 @@ export class TatumTransport {
       }
       await this.#sleep(waitMs);
     }
+  }
+
+  /** Never throws: a metrics failure must not change the outcome of a call that may have reached Tatum. */
+  #count(result: Attempt): void {
+    if (!this.#metrics) return;
+    try {
+      this.#emitAttempt(this.#metrics, result);
+    } catch {
+      /* counting is best effort */
+    }
+  }
+
+  #emitAttempt(metrics: Metrics, result: Attempt): void {
+    const outcome: TatumCallOutcome = result.ok
+      ? 'ok'
+      : result.kind !== 'status'
+        ? 'network'
+        : result.status !== null && result.status >= 500
+          ? 'server-error'
+          : 'client-error';
+    metrics.emit('TatumCalls', 1, { Outcome: outcome });
+    if (!result.ok && result.kind === 'status' && result.status === 429) metrics.emit('TatumThrottled', 1);
   }
 
   #decode(call: HttpCall, text: string): unknown {
