@@ -27,7 +27,7 @@ import { DescribeContinuousBackupsCommand, DescribeTableCommand, DynamoDBClient 
 import { DescribeInternetGatewaysCommand, DescribeNatGatewaysCommand, DescribeRouteTablesCommand, DescribeVpcEndpointsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeRuleCommand, EventBridgeClient, ListTargetsByRuleCommand } from '@aws-sdk/client-eventbridge';
 import { GetRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
-import { DescribeKeyCommand, GetKeyPolicyCommand, GetKeyRotationStatusCommand, KMSClient } from '@aws-sdk/client-kms';
+import { CreateKeyCommand, DescribeKeyCommand, GetKeyPolicyCommand, GetKeyRotationStatusCommand, KMSClient } from '@aws-sdk/client-kms';
 import { GetFunctionConfigurationCommand, LambdaClient, ListEventSourceMappingsCommand } from '@aws-sdk/client-lambda';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -35,6 +35,9 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { KmsAuditMac } from '../../lib/audit/audit-mac.js';
+import { verifyAuditTrail } from '../../lib/audit/verify.js';
+import { DynamoDbAuditStore } from '../../lib/store/audit-dynamodb.js';
 import { describeWalletTable } from '../../lib/store/dynamodb-wallet-table.js';
 import { handler as createWallet, resetWalletContainer } from '../../functions/create-wallet.js';
 import { handler as verify } from '../../functions/verify.js';
@@ -238,7 +241,14 @@ describe.skipIf(!awsEndpoint)('deploy rehearsal on CloudFormation (moto)', () =>
 
   it('the wallet functions work on the deployed tables, key and bus, with the environment the stack set', async () => {
     const fn = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: `${prefix}-create-wallet` }));
-    Object.assign(process.env, fn.Environment!.Variables, { AWS_ENDPOINT_URL: awsEndpoint!, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' });
+    const variables = { ...fn.Environment!.Variables };
+    // moto's CloudFormation creates every AWS::KMS::Key as SYMMETRIC_DEFAULT, dropping KeySpec HMAC_256 (the
+    // template's, asserted in template-iam.test.ts): give the functions an HMAC key made through the KMS API.
+    const deployedAuditKey = (await kms.send(new DescribeKeyCommand({ KeyId: variables.SIGIL_AUDIT_KEY_ID! }))).KeyMetadata!;
+    if (isMoto && deployedAuditKey.KeySpec !== 'HMAC_256') {
+      variables.SIGIL_AUDIT_KEY_ID = (await kms.send(new CreateKeyCommand({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' }))).KeyMetadata!.Arn!;
+    }
+    Object.assign(process.env, variables, { AWS_ENDPOINT_URL: awsEndpoint!, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' });
     resetWalletContainer();
     const quiet = vi.spyOn(console, 'log').mockImplementation(() => {});
     let drill;
@@ -251,6 +261,11 @@ describe.skipIf(!awsEndpoint)('deploy rehearsal on CloudFormation (moto)', () =>
       quiet.mockRestore();
     }
     expect(drill).toMatchObject({ network: 'testnet', checked: 1, ok: 1, cycleComplete: true });
+    // The wallet's creation is on the stack's audit table, MACed with the audit key, and verifies.
+    const store = new DynamoDbAuditStore({ client: dynamo, tableName: variables.SIGIL_AUDIT_TABLE! });
+    const verified = await verifyAuditTrail(store, new KmsAuditMac({ client: kms, keyId: variables.SIGIL_AUDIT_KEY_ID! }));
+    expect(verified).toMatchObject({ ok: true, streams: 1, entries: 1 });
+    expect((await store.recent(10)).map((item) => item.entry?.action ?? 'damaged')).toEqual(['wallet.created']);
   });
 
   it('deleting the stack keeps the tables and the keys', async (context) => {

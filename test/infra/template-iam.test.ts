@@ -102,11 +102,13 @@ describe('IAM: roles', () => {
   const roleIds = () => resourcesOfType(template, 'AWS::IAM::Role').map(([id]) => id);
   const onWalletKey = ({ statement }: PlacedStatement) => branches(statement.Resource).some((r) => referencedIds(r).has('WalletKey') || r === '*');
 
-  it('no role but sign, verify and the custodian holds kms:Decrypt; poll and broadcast hold no kms:* at all', () => {
+  it('no role but sign, verify and the custodian holds kms:Decrypt; poll and broadcast hold no kms:* but GenerateMac on the audit key', () => {
     const decrypters = roleIds().filter((id) => roleStatements(template, id).some((p) => p.statement.Effect === 'Allow' && grants(p.statement, 'kms:Decrypt') && onWalletKey(p)));
     expect(decrypters.sort()).toEqual(['CustodianRole', 'SignRole', 'VerifyRole']);
     for (const role of ['PollRole', 'BroadcastRole']) {
-      expect(roleStatements(template, role).flatMap((p) => actionsOf(p.statement)).filter((a) => a.toLowerCase().startsWith('kms:'))).toEqual([]);
+      const kms = roleStatements(template, role).filter((p) => actionsOf(p.statement).some((a) => a.toLowerCase().startsWith('kms:')));
+      expect(kms.flatMap((p) => actionsOf(p.statement))).toEqual(['kms:GenerateMac']);
+      expect(kms.flatMap((p) => branches(p.statement.Resource)).map((r) => [...referencedIds(r)])).toEqual([['AuditKey']]);
     }
   });
 
@@ -147,6 +149,16 @@ describe('IAM: roles', () => {
     expect(ledger[0]!.statement.Condition).toEqual({ 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['checkpoint#verify#testnet'] } });
   });
 
+  it('the activity history is written only by poll and read only by poll and sign; nobody may delete from it', () => {
+    const onActivity = (id: string) =>
+      roleStatements(template, id).filter((p) => p.statement.Effect === 'Allow' && branches(p.statement.Resource).some((r) => referencedIds(r).has('ActivityTable')));
+    const holders = (action: string) => roleIds().filter((id) => onActivity(id).some((p) => grants(p.statement, action)));
+    expect(holders('dynamodb:PutItem')).toEqual(['PollRole']);
+    expect(holders('dynamodb:Query').sort()).toEqual(['PollRole', 'SignRole']);
+    for (const action of ['dynamodb:DeleteItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem', 'dynamodb:Scan']) expect(holders(action), action).toEqual([]);
+    expect(onActivity('SignRole').flatMap((p) => actionsOf(p.statement))).toEqual(['dynamodb:Query']);
+  });
+
   it('Allow statements for any principal carry conditions, except VPC endpoint policies (whose resources are named)', () => {
     const placed = [
       ...resourcesOfType(template, 'AWS::KMS::Key').flatMap(([id]) => documentStatements(template, id, 'KeyPolicy')),
@@ -158,6 +170,69 @@ describe('IAM: roles', () => {
     for (const { holder, statement } of anyone) expect(statement.Condition?.StringEquals, `${holder} ${statement.Sid}`).toMatchObject({ 'kms:CallerAccount': { Ref: 'AWS::AccountId' } });
     for (const [id] of resourcesOfType(template, 'AWS::EC2::VPCEndpoint')) {
       for (const { statement } of documentStatements(template, id, 'PolicyDocument')) expect(branches(statement.Resource).includes('*'), id).toBe(false);
+    }
+  });
+});
+
+describe('the audit trail: writers MAC, only the auditor verifies, nobody rewrites', () => {
+  const WRITERS = ['BroadcastRole', 'CreateWalletRole', 'CustodianRole', 'PollRole', 'SignRole', 'WalletAdminRole'];
+  const roleIds = () => resourcesOfType(template, 'AWS::IAM::Role').map(([id]) => id);
+  const allowedOnAuditKey = (action: string, mfa = true) =>
+    [...roleIds(), 'OUTSIDE_ADMIN']
+      .filter((who) => decideKmsRequest(template, 'AuditKey', { principal: who === 'OUTSIDE_ADMIN' ? OUTSIDE_ADMIN : roleArn(template, who), action, mfa }) === 'allow')
+      .sort();
+
+  it('the audit key is an HMAC_256 GENERATE_VERIFY_MAC key, aliased and retained, as is the audit table', () => {
+    const key = resource(template, 'AuditKey');
+    expect(key.Properties).toMatchObject({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' });
+    expect([key.DeletionPolicy, key.UpdateReplacePolicy]).toEqual(['Retain', 'Retain']);
+    expect(resourcesOfType(template, 'AWS::KMS::Alias').some(([, a]) => referencedIds(a.Properties?.TargetKeyId).has('AuditKey'))).toBe(true);
+    const table = resource(template, 'AuditTable');
+    expect([table.DeletionPolicy, table.UpdateReplacePolicy]).toEqual(['Retain', 'Retain']);
+    expect(table.Properties?.KeySchema).toEqual([
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ]);
+  });
+
+  it('as AWS would decide it: the writers may GenerateMac, only the auditor may VerifyMac, nobody may do both', () => {
+    expect(allowedOnAuditKey('kms:GenerateMac')).toEqual(WRITERS);
+    expect(allowedOnAuditKey('kms:VerifyMac')).toEqual(['AuditorRole']);
+    for (const action of ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:CreateGrant', 'kms:Sign']) expect(allowedOnAuditKey(action), action).toEqual([]);
+    expect(allowedOnAuditKey('kms:ScheduleKeyDeletion')).toEqual(['CustodianRole']);
+    expect(allowedOnAuditKey('kms:ScheduleKeyDeletion', false)).toEqual([]);
+  });
+
+  it("the key policy denies VerifyMac to all but the auditor and GenerateMac to all but the writers, by name", () => {
+    const statements = documentStatements(template, 'AuditKey', 'KeyPolicy').map((p) => p.statement);
+    const exempt = (action: string) =>
+      statements.filter((s) => s.Effect === 'Deny' && grants(s, action)).flatMap((s) => asList(resolver.value(s.Condition?.ArnNotEquals?.['aws:PrincipalArn'])));
+    expect(exempt('kms:VerifyMac')).toEqual([roleArn(template, 'AuditorRole')]);
+    expect(exempt('kms:GenerateMac').sort()).toEqual(WRITERS.map((id) => roleArn(template, id)).sort());
+  });
+
+  it('IAM: writers append and read the audit table and GenerateMac; the auditor reads and VerifyMacs; nobody updates or deletes', () => {
+    const onAudit = (id: string, target: string) =>
+      roleStatements(template, id).filter((p) => p.statement.Effect === 'Allow' && branches(p.statement.Resource).some((r) => referencedIds(r).has(target) || r === '*'));
+    const holders = (action: string, target: string) => roleIds().filter((id) => onAudit(id, target).some((p) => grants(p.statement, action))).sort();
+    expect(holders('dynamodb:PutItem', 'AuditTable')).toEqual(WRITERS);
+    expect(holders('dynamodb:Query', 'AuditTable')).toEqual([...WRITERS, 'AuditorRole'].sort());
+    expect(holders('dynamodb:Scan', 'AuditTable')).toEqual(['AuditorRole']);
+    for (const action of ['dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:DeleteTable', 'dynamodb:UpdateTable', 'dynamodb:PartiQLUpdate', 'dynamodb:PartiQLDelete']) {
+      expect(holders(action, 'AuditTable'), action).toEqual([]);
+    }
+    expect(holders('kms:GenerateMac', 'AuditKey')).toEqual(WRITERS);
+    expect(holders('kms:VerifyMac', 'AuditKey')).toEqual(['AuditorRole']);
+    expect(onAudit('AuditorRole', 'AuditTable').flatMap((p) => actionsOf(p.statement)).filter((a) => /Put|Write|Update|Delete/.test(a))).toEqual([]);
+  });
+
+  it('the auditor role needs MFA; every function gets the audit table and key', () => {
+    const [trust] = documentStatements(template, 'AuditorRole', 'AssumeRolePolicyDocument');
+    expect(trust!.statement.Condition?.Bool?.['aws:MultiFactorAuthPresent']).toBe('true');
+    for (const [id, fn] of resourcesOfType(template, 'AWS::Lambda::Function')) {
+      const variables = (fn.Properties?.Environment as { Variables?: Record<string, Json> } | undefined)?.Variables ?? {};
+      expect(referencedIds(variables.SIGIL_AUDIT_TABLE), id).toEqual(new Set(['AuditTable']));
+      expect(referencedIds(variables.SIGIL_AUDIT_KEY_ID), id).toEqual(new Set(['AuditKey']));
     }
   });
 });

@@ -12,6 +12,8 @@ import { parseFunctionsConfig } from '../../lib/aws-config.js';
 import { createWalletTable } from '../../lib/store/dynamodb-wallet-table.js';
 import { createLedgerTable } from '../../lib/store/ledger-dynamodb-table.js';
 import { createRateLimitTable } from '../../lib/store/rate-limit-dynamodb.js';
+import { createActivityTable } from '../../lib/store/wallet-activity-dynamodb.js';
+import { createAuditTable } from '../../lib/store/audit-dynamodb.js';
 import { TemplateResolver } from '../../infra/policy-simulator.js';
 import { asList, branches, grants, referencedIds, resource, resourcesOfType, roleStatements, type CfnTemplate, type Json } from '../../infra/template-model.js';
 import { packagedStack, ROOT } from '../support/osls-package.js';
@@ -42,7 +44,7 @@ describe('functions', () => {
     const source = readFileSync(join(ROOT, 'lib/aws-config.ts'), 'utf8');
     // SIGIL_ALLOW_UNAPPROVED_MAINNET is an escape hatch for tests and local runs: the stack never sets it.
     const read = new Set([...source.matchAll(/\b((?:SIGIL|TATUM)_[A-Z_]+)\b/g)].map((m) => m[1]!).filter((n) => n !== 'SIGIL_ALLOW_UNAPPROVED_MAINNET'));
-    expect(read.size).toBe(16);
+    expect(read.size).toBe(21);
     for (const id of Object.values(FUNCTIONS)) {
       const variables = obj(obj(props(id).Environment).Variables);
       expect(new Set(Object.keys(variables))).toEqual(read);
@@ -50,8 +52,12 @@ describe('functions', () => {
       env.SIGIL_WALLET_TABLE = 'sigil-ci-wallets';
       env.SIGIL_LEDGER_TABLE = 'sigil-ci-ledger';
       env.SIGIL_RATE_LIMIT_TABLE = 'sigil-ci-rate-limit';
+      env.SIGIL_ACTIVITY_TABLE = 'sigil-ci-activity';
+      env.SIGIL_AUDIT_TABLE = 'sigil-ci-audit';
       env.SIGIL_EVENT_BUS = 'sigil-ci';
       expect(parseFunctionsConfig(env).network).toBe('testnet');
+      expect(parseFunctionsConfig(env).activityTable).toBe('sigil-ci-activity');
+      expect(parseFunctionsConfig(env).audit).toEqual({ table: 'sigil-ci-audit', keyId: 'arn:aws:kms:us-east-1:123456789012:key/AuditKey' });
       expect(variables.SIGIL_TATUM_API_KEY_PARAMETER).toMatch(/^\/sigil\/ci\//);
       expect(Object.keys(variables).some((k) => /API_KEY$|PASSWORD|SECRET$/.test(k))).toBe(false);
     }
@@ -180,7 +186,7 @@ async function captured(create: (client: DynamoDBClient) => Promise<void>): Prom
 }
 
 describe('tables', () => {
-  const TABLES = ['WalletTable', 'LedgerTable', 'RateLimitTable'];
+  const TABLES = ['WalletTable', 'LedgerTable', 'RateLimitTable', 'ActivityTable', 'AuditTable'];
 
   it('every table has point-in-time recovery, KMS encryption and deletion protection in every replica, and is retained', () => {
     const tables = [...resourcesOfType(template, 'AWS::DynamoDB::GlobalTable'), ...resourcesOfType(template, 'AWS::DynamoDB::Table')];
@@ -204,6 +210,8 @@ describe('tables', () => {
       WalletTable: await captured((c) => createWalletTable(c, 'x')),
       LedgerTable: await captured((c) => createLedgerTable(c, 'x')),
       RateLimitTable: await captured((c) => createRateLimitTable(c, 'x')),
+      ActivityTable: await captured((c) => createActivityTable(c, 'x')),
+      AuditTable: await captured((c) => createAuditTable(c, 'x')),
     };
     const bySet = (list: Json | undefined) => new Set(asList(list as Json[]).map((x) => JSON.stringify(x)));
     for (const [id, layout] of Object.entries(layouts)) {
@@ -212,6 +220,7 @@ describe('tables', () => {
       expect(p.KeySchema, id).toEqual(layout.create.KeySchema);
       expect(p.BillingMode, id).toBe(layout.create.BillingMode);
       expect(p.GlobalSecondaryIndexes ?? [], id).toEqual(layout.create.GlobalSecondaryIndexes ?? []);
+      expect(p.LocalSecondaryIndexes ?? [], id).toEqual(layout.create.LocalSecondaryIndexes ?? []);
       const ttl = layout.ttl ? obj(layout.ttl.TimeToLiveSpecification) : undefined;
       expect(p.TimeToLiveSpecification, id).toEqual(ttl ? { AttributeName: ttl.AttributeName, Enabled: true } : undefined);
     }
@@ -230,7 +239,7 @@ describe('storage, logs and retention', () => {
   });
 
   it('keys, tables, the audit log and the event archive survive a stack deletion', () => {
-    for (const id of ['WalletKey', 'StorageKey', 'WalletTable', 'LedgerTable', 'RateLimitTable', 'AuditLogGroup', 'EventArchive']) {
+    for (const id of ['WalletKey', 'StorageKey', 'WalletTable', 'LedgerTable', 'RateLimitTable', 'ActivityTable', 'AuditLogGroup', 'EventArchive']) {
       expect(resource(template, id).DeletionPolicy, id).toBe('Retain');
     }
   });

@@ -72,6 +72,7 @@ describe.skipIf(!awsEndpoint)('create-wallet and verify, in-process on moto', ()
       AWS_ACCESS_KEY_ID: 'testing',
       AWS_SECRET_ACCESS_KEY: 'testing',
       SIGIL_NETWORK: 'testnet',
+      SIGIL_STAGE: 'test',
       SIGIL_WALLET_TABLE: walletTable,
       SIGIL_LEDGER_TABLE: ledgerTable,
       SIGIL_RATE_LIMIT_TABLE: uniqueName('sigil-fn-unused'),

@@ -75,6 +75,7 @@ export async function startFunctionsStack(label: string) {
     AWS_ACCESS_KEY_ID: config.credentials.accessKeyId,
     AWS_SECRET_ACCESS_KEY: config.credentials.secretAccessKey,
     SIGIL_NETWORK: 'testnet',
+    SIGIL_STAGE: 'test',
     SIGIL_WALLET_TABLE: tables.wallets,
     SIGIL_LEDGER_TABLE: tables.ledger,
     SIGIL_RATE_LIMIT_TABLE: tables.rate,
