@@ -22,11 +22,20 @@ import { SqliteRateLimiter } from '../lib/store/rate-limit-sqlite.js';
 import { HttpTatumApi } from '../lib/tatum/client.js';
 import { PENDING_ID } from '../lib/tatum/pending-transaction.js';
 import { defaultBurstFor, type RateLimiter } from '../lib/tatum/rate-limiter.js';
+import { DynamoDbWalletActivity } from '../lib/store/wallet-activity-dynamodb.js';
+import { SqliteWalletActivity } from '../lib/store/wallet-activity-sqlite.js';
+import type { WalletActivity } from '../lib/store/wallet-activity.js';
+import { checkPolicyDeployable } from '../lib/pipeline/policy-gate.js';
+import { buildAlertingEventSink } from '../lib/alerts/alert-sink.js';
+import { loadPolicyFile } from '../lib/policy/load-policy-file.js';
 import type { Command, CommandContext } from './context.js';
+import { pathOperand } from './files.js';
 
 interface Backend {
   readonly ledger: Ledger;
   readonly rateLimiter: RateLimiter;
+  /** Velocity and unusual-activity history; in the same SQLite file or its own DynamoDB table. */
+  readonly activity?: WalletActivity;
   close(): Promise<void>;
 }
 
@@ -42,16 +51,26 @@ function openBackend(ctx: CommandContext, ratePerSecond: number): Backend {
   if (config.store.kind === 'local') {
     const ledger = SqliteLedger.open(config.store.path);
     const rateLimiter = SqliteRateLimiter.open(config.store.path, rate);
-    return { ledger, rateLimiter, close: async () => (rateLimiter.close(), ledger.close()) };
+    const activity = SqliteWalletActivity.open(config.store.path);
+    return { ledger, rateLimiter, activity, close: async () => (await activity.close(), rateLimiter.close(), ledger.close()) };
   }
   const client = new DynamoDBClient({ ...(config.aws.region ? { region: config.aws.region } : {}), ...(config.aws.endpoint ? { endpoint: config.aws.endpoint } : {}) });
   const ledger = new DynamoDbLedger(client, tableName(ctx, 'SIGIL_LEDGER_TABLE'));
   const rateLimiter = new DynamoDbRateLimiter({ client, tableName: tableName(ctx, 'SIGIL_RATE_LIMIT_TABLE'), ...rate });
-  return { ledger, rateLimiter, close: async () => (await ledger.close(), client.destroy()) };
+  // Activity is optional from a laptop (`ledger` commands need none); the daemon refuses velocity rules without it.
+  const activityTable = ctx.io.env.SIGIL_ACTIVITY_TABLE;
+  const activity = activityTable ? new DynamoDbWalletActivity({ client, tableName: tableName(ctx, 'SIGIL_ACTIVITY_TABLE') }) : undefined;
+  return { ledger, rateLimiter, ...(activity ? { activity } : {}), close: async () => (await ledger.close(), client.destroy()) };
 }
 
 /** The pipeline's ports over the CLI's store handle and backend (the daemon, `ledger replace`). */
-async function pipelineDeps(ctx: CommandContext, handle: ReturnType<CommandContext['open']>['handle'], backend: Backend, extra: Partial<PipelineDeps['config']>): Promise<PipelineDeps> {
+async function pipelineDeps(
+  ctx: CommandContext,
+  handle: ReturnType<CommandContext['open']>['handle'],
+  backend: Backend,
+  extra: Partial<PipelineDeps['config']>,
+  events: EventSink = eventSink(ctx),
+): Promise<PipelineDeps> {
   if (!ctx.config.tatumApiKey) throw new InvalidInputError('a Tatum API key is needed: set TATUM_API_KEY or pass --apiKey');
   return {
     registry: ctx.registry,
@@ -59,7 +78,8 @@ async function pipelineDeps(ctx: CommandContext, handle: ReturnType<CommandConte
     ledger: backend.ledger,
     tatum: new HttpTatumApi({ baseUrl: ctx.config.tatumApiUrl, apiKey: ctx.config.tatumApiKey.reveal(), rateLimiter: backend.rateLimiter }),
     keys: await handle.keys(),
-    events: eventSink(ctx),
+    events,
+    ...(backend.activity ? { activity: backend.activity } : {}),
     openedWallets: new OpenedWalletCache({ maxEntries: 1000, maxAgeMs: 15 * 60_000 }),
     now: Date.now,
     owner: `${hostname()}:${process.pid}`,
@@ -93,6 +113,9 @@ const daemon: Command = {
     runOnce: { type: 'boolean', description: 'one pass, then exit (non-zero if the pass hit errors)' },
     externalUrl: { type: 'string', value: 'URL', description: 'four-eye approval service (required on mainnet)' },
     externalUrlMethod: { type: 'string', value: 'GET|POST', description: 'how to call it (default GET)' },
+    policy: { type: 'string', value: 'FILE', description: 'policy file (YAML or JSON, docs/policy.md); without it --externalUrl approves every tx' },
+    alertWebhook: { type: 'string', value: 'URL', description: 'Slack-compatible webhook for alerts, https (or env SIGIL_ALERT_WEBHOOK)' },
+    alertFile: { type: 'string', value: 'PATH', description: 'append alerts as JSON lines to this file (the console always gets them)' },
   },
   async run(ctx) {
     const network = ctx.network();
@@ -107,12 +130,19 @@ const daemon: Command = {
         runOnce: f.runOnce === true,
         externalUrl: str('externalUrl'),
         externalUrlMethod: str('externalUrlMethod'),
+        alertWebhook: str('alertWebhook'),
+        alertFile: str('alertFile'),
       },
       ctx.io.env,
       network,
     );
-    const { handle } = ctx.open('read');
+    const policyPath = str('policy');
+    const policy = policyPath === undefined ? undefined : loadPolicyFile(pathOperand(ctx, policyPath), ctx.registry);
+    const { handle, audit } = ctx.open('read');
     const backend = openBackend(ctx, settings.tatumRatePerSecond);
+    checkPolicyDeployable(policy, { activity: backend.activity !== undefined, fourEye: settings.fourEye !== undefined });
+    // Alerts for people (console always; --alertFile, --alertWebhook), folded so a storm is one message with a count.
+    const alerting = buildAlertingEventSink(eventSink(ctx), settings.alerts, { stderr: (line) => ctx.io.stderr(line) });
     const controller = new AbortController();
     const stop = () => {
       if (!controller.signal.aborted) ctx.warn('stopping after the pass in flight (send the signal again to force)');
@@ -122,10 +152,12 @@ const daemon: Command = {
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
     try {
-      const deps = await pipelineDeps(ctx, handle, backend, {
-        concurrency: settings.concurrency,
-        ...(settings.fourEye ? { fourEye: settings.fourEye } : {}),
-      });
+      const deps = {
+        ...(await pipelineDeps(ctx, handle, backend, { concurrency: settings.concurrency, ...(settings.fourEye ? { fourEye: settings.fourEye } : {}) }, alerting)),
+        ...(policy ? { policy } : {}),
+        ...(audit ? { audit } : {}),
+      };
+      if (policy) ctx.warn(`policy ${policyPath}: ${policy.rules.length} rule(s), default ${policy.default}`);
       ctx.warn(`daemon on ${network}: ${settings.runOnce ? 'one pass' : `a pass every ${settings.periodMs / 1000} s`}, Tatum at ${ctx.config.tatumApiUrl}`);
       const summaries = await runDaemon(deps, {
         periodMs: settings.periodMs,
@@ -139,6 +171,7 @@ const daemon: Command = {
       });
       return summaries.some((s) => s.errorCount > 0) && settings.runOnce ? 1 : 0;
     } finally {
+      await alerting.flush();
       process.off('SIGTERM', stop);
       process.off('SIGINT', stop);
       await backend.close();

@@ -13,11 +13,13 @@ import { adminCommands } from './commands-admin.js';
 import { recoveryCommands } from './commands-recovery.js';
 import { walletCommands } from './commands-wallets.js';
 import { daemonCommands } from './commands-daemon.js';
+import { policyCommands } from './commands-policy.js';
 import { sandboxCommands } from './commands-sandbox.js';
+import { auditCommands } from './commands-audit.js';
 import { makeContext, type Command } from './context.js';
 import { processIo, type CliIo } from './io.js';
 
-export const COMMANDS: readonly Command[] = [...walletCommands, ...adminCommands, ...recoveryCommands, ...daemonCommands, ...sandboxCommands];
+export const COMMANDS: readonly Command[] = [...walletCommands, ...adminCommands, ...recoveryCommands, ...daemonCommands, ...policyCommands, ...auditCommands, ...sandboxCommands];
 const BY_NAME = new Map(COMMANDS.map((command) => [command.name, command]));
 const ALL_FLAGS: Record<string, FlagSpec> = Object.assign({}, ...COMMANDS.map((command) => command.flags ?? {}));
 

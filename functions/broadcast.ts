@@ -4,9 +4,13 @@
  */
 import { pendingIdOfEvent } from '../lib/events/inbound.js';
 import { broadcastPendingById } from '../lib/pipeline/handoff.js';
-import { runtime } from './runtime.js';
+import { runtime, withMetrics } from './runtime.js';
 
 export async function handler(event: unknown, context: { readonly awsRequestId: string }) {
+  return withMetrics(() => broadcastOne(event, context));
+}
+
+async function broadcastOne(event: unknown, context: { readonly awsRequestId: string }) {
   const pendingId = pendingIdOfEvent(event, ['Transaction Signed']);
   const deps = await runtime().deps(`broadcast:${context.awsRequestId}`);
   const record = await broadcastPendingById(deps, pendingId);

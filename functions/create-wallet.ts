@@ -12,6 +12,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { KMSClient } from '@aws-sdk/client-kms';
+import { KmsAuditMac } from '../lib/audit/audit-mac.js';
+import { ChainedAuditTrail } from '../lib/audit/audit-trail.js';
+import { DynamoDbAuditStore } from '../lib/store/audit-dynamodb.js';
 import { parseFunctionsConfig, type FunctionsConfig } from '../lib/aws-config.js';
 import { defaultRegistry } from '../lib/chains/registry.js';
 import { AwsKmsKeyProvider } from '../lib/custody/aws-kms-key-provider.js';
@@ -34,7 +37,11 @@ export function walletContainer(env: Readonly<Record<string, string | undefined>
   if (cached) return cached;
   const config = parseFunctionsConfig(env);
   const dynamo = new DynamoDBClient({});
-  const keys = Promise.resolve(new AwsKmsKeyProvider({ client: new KMSClient({}), keyId: config.kmsKeyId }));
+  const kms = new KMSClient({});
+  const keys = Promise.resolve(new AwsKmsKeyProvider({ client: kms, keyId: config.kmsKeyId }));
+  const audit = config.audit
+    ? new ChainedAuditTrail(new DynamoDbAuditStore({ client: dynamo, tableName: config.audit.table }), new KmsAuditMac({ client: kms, keyId: config.audit.keyId }))
+    : undefined;
   cached = {
     config,
     dynamo,
@@ -43,6 +50,7 @@ export function walletContainer(env: Readonly<Record<string, string | undefined>
       keys: () => keys,
       events: new EventBridgeEventSink(new EventBridgeClient({}), config.eventBus),
       registry: defaultRegistry,
+      ...(audit ? { audit, actor: `sigil-${config.stage}-create-wallet` } : {}),
     },
   };
   return cached;

@@ -4,7 +4,7 @@
  * set it polls again every period until shortly before its timeout, so a 1-minute schedule reacts in seconds.
  */
 import { runPass } from '../lib/pipeline/pass.js';
-import { runtime } from './runtime.js';
+import { runtime, withMetrics } from './runtime.js';
 
 interface LambdaContext {
   readonly awsRequestId: string;
@@ -12,6 +12,10 @@ interface LambdaContext {
 }
 
 export async function handler(_event: unknown, context: LambdaContext) {
+  return withMetrics(() => pollFor(context));
+}
+
+async function pollFor(context: LambdaContext) {
   const { config, deps } = runtime();
   const periodMs = config.pollPeriodMs;
   const pipeline = await deps(`poll:${context.awsRequestId}`);

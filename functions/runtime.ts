@@ -3,11 +3,17 @@
  * their connections; the opened-wallet cache keeps KMS Decrypts to one per wallet per cache period).
  * The Tatum API key is read from SSM Parameter Store with decryption on first use, and kept in memory only.
  */
+import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { parseFunctionsConfig, type FunctionsConfig } from '../lib/aws-config.js';
+import { KmsAuditMac } from '../lib/audit/audit-mac.js';
+import { ChainedAuditTrail } from '../lib/audit/audit-trail.js';
+import { EmfMetrics } from '../lib/metrics/emf.js';
+import { DynamoDbAuditStore } from '../lib/store/audit-dynamodb.js';
+import type { Metrics } from '../lib/metrics/metrics.js';
 import { defaultRegistry } from '../lib/chains/registry.js';
 import { AwsKmsKeyProvider } from '../lib/custody/aws-kms-key-provider.js';
 import { SigilError } from '../lib/errors.js';
@@ -18,10 +24,15 @@ import { DynamoDbLedger } from '../lib/store/ledger-dynamodb.js';
 import { DynamoDbRateLimiter } from '../lib/store/rate-limit-dynamodb.js';
 import { DynamoDbWalletStore } from '../lib/store/dynamodb-wallet-store.js';
 import { HttpTatumApi, type TatumApi } from '../lib/tatum/client.js';
+import { checkPolicyDeployable } from '../lib/pipeline/policy-gate.js';
+import { loadPolicyFile } from '../lib/policy/load-policy-file.js';
+import { DynamoDbWalletActivity } from '../lib/store/wallet-activity-dynamodb.js';
 import { defaultBurstFor } from '../lib/tatum/rate-limiter.js';
 
 export interface Runtime {
   readonly config: FunctionsConfig;
+  /** This container's metrics (EMF on stdout); every handler flushes them before it returns. */
+  readonly metrics: Metrics;
   /**
    * The pipeline's ports for one invocation. `sign` runs in a VPC whose only endpoints are KMS, DynamoDB,
    * EventBridge and SQS: it gets no Tatum client (and never reads the Tatum key from SSM, which it could not
@@ -53,7 +64,16 @@ export function runtime(env: Readonly<Record<string, string | undefined>> = proc
   const kms = new KMSClient({});
   const events = new EventBridgeClient({});
   const openedWallets = new OpenedWalletCache({ maxEntries: 500, maxAgeMs: 10 * 60_000 });
-  const keys = new AwsKmsKeyProvider({ client: kms, keyId: config.kmsKeyId });
+  const metrics = new EmfMetrics({ stage: config.stage });
+  const keys = new AwsKmsKeyProvider({ client: kms, keyId: config.kmsKeyId, metrics });
+  // The policy ships inside the package (serverless.yml `policyFile`): the signer, which has no route to SSM,
+  // reads the very file the poller does. A bad file fails the container's first invocation, loudly.
+  const policy = config.policyFile ? loadPolicyFile(resolve(env.LAMBDA_TASK_ROOT ?? process.cwd(), config.policyFile), defaultRegistry) : undefined;
+  const audit = config.audit
+    ? new ChainedAuditTrail(new DynamoDbAuditStore({ client: dynamo, tableName: config.audit.table }), new KmsAuditMac({ client: kms, keyId: config.audit.keyId }))
+    : undefined;
+  const activity = config.activityTable ? new DynamoDbWalletActivity({ client: dynamo, tableName: config.activityTable }) : undefined;
+  checkPolicyDeployable(policy, { activity: activity !== undefined, fourEye: config.fourEye !== undefined });
   let secrets: Promise<{ apiKey: string; approvalSecret?: Uint8Array }> | undefined;
   const loadSecrets = () =>
     (secrets ??= (async () => {
@@ -67,6 +87,7 @@ export function runtime(env: Readonly<Record<string, string | undefined>> = proc
   let tatum: HttpTatumApi | undefined;
   cached = {
     config,
+    metrics,
     async deps(owner, options = {}) {
       const withTatum = options.tatum !== false;
       const { apiKey, approvalSecret } = withTatum ? await loadSecrets() : { apiKey: '', approvalSecret: undefined };
@@ -75,6 +96,7 @@ export function runtime(env: Readonly<Record<string, string | undefined>> = proc
         apiKey,
         rateLimiter: new DynamoDbRateLimiter({ client: dynamo, tableName: config.rateLimitTable, ratePerSecond: config.tatumRatePerSecond, burst: defaultBurstFor(config.tatumRatePerSecond) }),
         timeoutMs: 8_000,
+        metrics,
       });
       const { secretParameter: _unused, ...fourEye } = config.fourEye ?? ({} as NonNullable<FunctionsConfig['fourEye']>);
       return {
@@ -85,6 +107,10 @@ export function runtime(env: Readonly<Record<string, string | undefined>> = proc
         keys,
         events: new EventBridgeEventSink(events, config.eventBus),
         openedWallets,
+        metrics,
+        ...(policy ? { policy } : {}),
+        ...(activity ? { activity } : {}),
+        ...(audit ? { audit } : {}),
         now: Date.now,
         owner,
         config: {
@@ -100,6 +126,15 @@ export function runtime(env: Readonly<Record<string, string | undefined>> = proc
     },
   };
   return cached;
+}
+
+/** Run one invocation's work, then write out its metrics (also when the work throws). */
+export async function withMetrics<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } finally {
+    await cached?.metrics.flush().catch(() => undefined);
+  }
 }
 
 /** Tests only: forget the container's adapters. */

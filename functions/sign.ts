@@ -7,7 +7,7 @@ import { SigilError } from '../lib/errors.js';
 import { parseEventJson, pendingIdOfEvent, sqsRecordsOf } from '../lib/events/inbound.js';
 import type { PipelineDeps } from '../lib/pipeline/deps.js';
 import { signPendingById } from '../lib/pipeline/handoff.js';
-import { runtime } from './runtime.js';
+import { runtime, withMetrics } from './runtime.js';
 
 /**
  * Give up the claim this invocation took on `pendingId`, if it still holds it. Without this, a transient
@@ -25,6 +25,10 @@ async function releaseOwnClaim(deps: PipelineDeps, pendingId: string): Promise<v
 }
 
 export async function handler(event: unknown, context: { readonly awsRequestId: string }) {
+  return withMetrics(() => signBatch(event, context));
+}
+
+async function signBatch(event: unknown, context: { readonly awsRequestId: string }) {
   const deps = await runtime().deps(`sign:${context.awsRequestId}`, { tatum: false });
   const batchItemFailures: Array<{ itemIdentifier: string }> = [];
   for (const record of sqsRecordsOf(event)) {

@@ -12,6 +12,7 @@ import { SigilError } from '../errors.js';
 import type { LedgerRecord } from '../store/ledger.js';
 import { parsePendingTransaction } from '../tatum/pending-transaction.js';
 import type { PipelineDeps } from './deps.js';
+import { auditTx, countMetric, timed } from './observe.js';
 
 function describeFailure(error: unknown): string {
   return error instanceof SigilError ? error.message : `unexpected ${(error as Error)?.name ?? 'error'}`;
@@ -28,23 +29,34 @@ export async function broadcastSigned(deps: PipelineDeps, record: LedgerRecord):
   let txId: string;
   let completed: boolean;
   try {
-    if (pending.withdrawalId !== null) {
-      const result = await deps.tatum.withdrawalBroadcast({ currency: record.chain, txData: record.raw, withdrawalId: pending.withdrawalId, signatureId: record.id });
-      txId = result.txId;
-      completed = result.completed !== false;
-    } else {
-      const result = await deps.tatum.broadcast(chain.broadcastPath, record.raw, record.id);
-      txId = result.txId;
-      completed = !result.completionFailed;
-    }
+    ({ txId, completed } = await timed(deps, 'broadcast', record.chain, () => sendRaw(deps, record, pending, chain.broadcastPath)));
   } catch (error) {
     const reason = `broadcast not confirmed: ${describeFailure(error)}`;
     return record.state === 'BROADCAST_UNKNOWN' ? ((await deps.ledger.get(record.id)) ?? record) : deps.ledger.markBroadcastUnknown(record.id, reason);
   }
   let stored = await deps.ledger.markBroadcast(record.id, txId);
+  countMetric(deps, 'TransactionsBroadcast', { Chain: record.chain });
+  await auditTx(deps, record.id, 'tx.broadcast', { txId });
   await deps.events.emit('Transaction Broadcast', { pendingId: record.id, chain: record.chain, txId });
-  if (completed) stored = await deps.ledger.markCompleted(record.id, txId);
+  if (completed) stored = await complete(deps, record.id, txId);
   return stored;
+}
+
+async function sendRaw(deps: PipelineDeps, record: LedgerRecord, pending: ReturnType<typeof parsePendingTransaction>, broadcastPath: string): Promise<{ txId: string; completed: boolean }> {
+  const raw = record.raw!;
+  if (pending.withdrawalId !== null) {
+    const result = await deps.tatum.withdrawalBroadcast({ currency: record.chain, txData: raw, withdrawalId: pending.withdrawalId, signatureId: record.id });
+    return { txId: result.txId, completed: result.completed !== false };
+  }
+  const result = await deps.tatum.broadcast(broadcastPath, raw, record.id);
+  return { txId: result.txId, completed: !result.completionFailed };
+}
+
+/** → COMPLETED, and its audit entry. */
+async function complete(deps: PipelineDeps, id: string, txId: string): Promise<LedgerRecord> {
+  const done = await deps.ledger.markCompleted(id, txId);
+  await auditTx(deps, id, 'tx.settled', { txId });
+  return done;
 }
 
 /**
@@ -60,12 +72,12 @@ export async function settleSigned(deps: PipelineDeps, record: LedgerRecord): Pr
   } catch {
     return record; // Tatum unreachable: try again on a later pass
   }
-  if (atTatum?.txId) return deps.ledger.markCompleted(record.id, atTatum.txId);
+  if (atTatum?.txId) return complete(deps, record.id, atTatum.txId);
   if (record.state === 'BROADCAST') {
     // Broadcast with a txId, but Tatum could not complete its pending tx (`failed: true`): complete it here,
     // or Tatum lists it, and its caller waits for it, forever.
     if (atTatum !== null) await deps.tatum.completePendingTransaction(record.id, record.txId!);
-    return deps.ledger.markCompleted(record.id, record.txId!);
+    return complete(deps, record.id, record.txId!);
   }
   if (record.state === 'SIGNED') {
     // An attempt is on record but no answer was stored (a crash mid-request): the outcome is unknown.

@@ -6,6 +6,7 @@
  * the API key; default 10), SIGIL_CONCURRENCY (default 8). As upstream, four-eye approval is required on
  * mainnet: a mainnet daemon without `--externalUrl` refuses to start.
  */
+import { parseAlertSinkSettings, type AlertSinkSettings } from '../alerts/alert-config.js';
 import { InvalidInputError } from '../errors.js';
 import { PENDING_ID, SIGNATURE_ID } from '../tatum/pending-transaction.js';
 import { parseFourEyeUrl, type FourEyeConfig } from './four-eye.js';
@@ -18,6 +19,8 @@ export interface DaemonSettings {
   readonly fourEye?: FourEyeConfig;
   readonly tatumRatePerSecond: number;
   readonly concurrency: number;
+  /** `--alertWebhook` (or SIGIL_ALERT_WEBHOOK), `--alertFile`, SIGIL_ALERT_FOLD_SECONDS: lib/alerts/alert-sink.ts. */
+  readonly alerts: AlertSinkSettings;
 }
 
 export interface DaemonFlags {
@@ -28,6 +31,8 @@ export interface DaemonFlags {
   readonly runOnce?: boolean;
   readonly externalUrl?: string;
   readonly externalUrlMethod?: string;
+  readonly alertWebhook?: string;
+  readonly alertFile?: string;
 }
 
 function csv(flag: string, text: string | undefined, pattern: RegExp, what: string): string[] | undefined {
@@ -76,5 +81,6 @@ export function parseDaemonSettings(flags: DaemonFlags, env: Readonly<Record<str
     ...(fourEye ? { fourEye } : {}),
     tatumRatePerSecond: positiveNumber('SIGIL_TATUM_RATE', env.SIGIL_TATUM_RATE, 10, { max: 100_000 }),
     concurrency: positiveNumber('SIGIL_CONCURRENCY', env.SIGIL_CONCURRENCY, 8, { integer: true, max: 256 }),
+    alerts: parseAlertSinkSettings({ ...(flags.alertWebhook !== undefined ? { alertWebhook: flags.alertWebhook } : {}), ...(flags.alertFile !== undefined ? { alertFile: flags.alertFile } : {}) }, env),
   };
 }

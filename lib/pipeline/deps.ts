@@ -3,10 +3,14 @@
  * chain registry, a clock, this worker's identity, and the validated pipeline config. Entry points (the
  * daemon, the Lambda handlers) build one PipelineDeps and hand it down; steps never reach for globals.
  */
+import type { AuditTrail } from '../audit/audit-trail.js';
 import type { ChainRegistry } from '../chains/registry.js';
 import type { KeyProvider } from '../custody/key-provider.js';
 import type { EventSink } from '../events/event-sink.js';
+import type { Metrics } from '../metrics/metrics.js';
+import type { Policy } from '../policy/policy.js';
 import type { Ledger } from '../store/ledger.js';
+import type { WalletActivity } from '../store/wallet-activity.js';
 import type { WalletStore } from '../store/wallet-store.js';
 import type { TatumApi } from '../tatum/client.js';
 import type { FourEyeConfig } from './four-eye.js';
@@ -52,6 +56,14 @@ export interface PipelineDeps {
   readonly keys: KeyProvider;
   readonly events: EventSink;
   readonly openedWallets: OpenedWalletCache;
+  /** The policy file in force; absent → effectivePolicy (policy-gate.ts) decides from the four-eye config. */
+  readonly policy?: Policy;
+  /** Approved transactions per wallet: velocity and unusual-activity history. Required by velocity rules. */
+  readonly activity?: WalletActivity;
+  /** The tamper-evident audit trail; absent → nothing is recorded (tests that do not look at it). */
+  readonly audit?: AuditTrail;
+  /** Absent → NO_METRICS. */
+  readonly metrics?: Metrics;
   /** Epoch ms. */
   readonly now: () => number;
   /** This worker's name in leases (host:pid, or the Lambda request id). */

@@ -16,7 +16,7 @@ function checkId(id: unknown): string {
 }
 
 /** `sign`: claim the APPROVED record and sign it; anything else is a duplicate or a late delivery. */
-export async function signPendingById(deps: PipelineDeps, rawId: unknown): Promise<'signed' | 'failed' | 'skipped'> {
+export async function signPendingById(deps: PipelineDeps, rawId: unknown): Promise<'signed' | 'failed' | 'rejected' | 'skipped'> {
   const id = checkId(rawId);
   const record = await deps.ledger.get(id);
   if (!record || record.state !== 'APPROVED') return 'skipped';

@@ -12,6 +12,7 @@ import { parsePendingTransaction, type PendingTransaction } from '../tatum/pendi
 import { advanceClaimed, type Outcome, type PassMode } from './advance.js';
 import { settleSigned } from './broadcast.js';
 import type { PipelineDeps } from './deps.js';
+import { auditTx, countMetric } from './observe.js';
 import { reportFailures } from './report.js';
 
 const MAX_ERROR_LINES = 100;
@@ -90,8 +91,10 @@ async function pollChain(deps: PipelineDeps, chain: ChainNetwork, filters: PassF
   );
 }
 
-async function handlePending(deps: PipelineDeps, pending: PendingTransaction, chain: ChainNetwork, mode: PassMode): Promise<Outcome> {
+async function handlePending(deps: PipelineDeps, pending: PendingTransaction, chain: ChainNetwork, mode: PassMode, backlog: { oldest: number }): Promise<Outcome> {
   const claim = await deps.ledger.claim({ id: pending.id, chain: chain.chain, network: chain.network, pending: JSON.stringify(pending) }, deps.owner, deps.now(), deps.config.leaseMs);
+  backlog.oldest = Math.min(backlog.oldest, claim.record.createdAt);
+  if (claim.outcome === 'claimed') await auditTx(deps, pending.id, 'tx.claimed', { state: claim.record.state, fence: claim.record.fence });
   if (claim.outcome === 'skip') {
     const { record } = claim;
     if (mode === 'all' && (record.state === 'SIGNED' || record.state === 'BROADCAST_UNKNOWN')) await settleSigned(deps, record);
@@ -113,7 +116,9 @@ async function resume(deps: PipelineDeps, record: LedgerRecord, mode: PassMode):
   // pass): re-announce it only once it has sat there for a while.
   if (record.state === 'APPROVED' && mode === 'approve' && deps.now() - record.updatedAt < deps.config.settleAfterMs) return;
   const claim = await deps.ledger.claim(record, deps.owner, deps.now(), deps.config.leaseMs);
-  if (claim.outcome === 'claimed') await advanceClaimed(deps, claim.record, parsePendingTransaction(JSON.parse(claim.record.pending)), chain, mode);
+  if (claim.outcome !== 'claimed') return;
+  await auditTx(deps, record.id, 'tx.claimed', { state: claim.record.state, fence: claim.record.fence, resumed: true });
+  await advanceClaimed(deps, claim.record, parsePendingTransaction(JSON.parse(claim.record.pending)), chain, mode);
 }
 
 export async function runPass(deps: PipelineDeps, filters: PassFilters, mode: PassMode): Promise<PassSummary> {
@@ -122,6 +127,7 @@ export async function runPass(deps: PipelineDeps, filters: PassFilters, mode: Pa
   const count = (key: Outcome | 'error') => (outcomes[key] = (outcomes[key] ?? 0) + 1);
   const chainsPolled: string[] = [];
   let pendingCount = 0;
+  const backlog = { oldest: deps.now() };
 
   for (const chain of chainsToPoll(deps, filters)) {
     let pending: PendingTransaction[] | null;
@@ -136,7 +142,7 @@ export async function runPass(deps: PipelineDeps, filters: PassFilters, mode: Pa
     pendingCount += pending.length;
     await forEachBounded(pending, deps.config.concurrency, async (tx) => {
       try {
-        count(await handlePending(deps, tx, chain, mode));
+        count(await handlePending(deps, tx, chain, mode, backlog));
       } catch (error) {
         count('error');
         errors.push(`${tx.id}: ${describe(error)}`);
@@ -158,6 +164,11 @@ export async function runPass(deps: PipelineDeps, filters: PassFilters, mode: Pa
   }
 
   const reported = await reportFailures(deps).catch((error) => (errors.push(`report: ${describe(error)}`), 0));
+  // Backlog: what Tatum still lists as pending, and how long the oldest of it has been in the ledger.
+  countMetric(deps, 'PendingBacklog', {}, pendingCount);
+  countMetric(deps, 'OldestWorkingAgeSeconds', {}, Math.max(0, Math.round((deps.now() - backlog.oldest) / 1000)));
+  countMetric(deps, 'PassErrors', {}, errors.length);
+  countMetric(deps, 'PollerHeartbeat');
   await deps.events
     .emit('Poller Heartbeat', { network: deps.config.network, chains: chainsPolled, pending: pendingCount, resumed, reported, errors: errors.length })
     .catch(() => undefined);

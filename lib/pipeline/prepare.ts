@@ -23,8 +23,8 @@ import { evmSenderOf } from './wallet-lookup.js';
 
 export type PrepareOutcome =
   | { readonly kind: 'prepared'; readonly prepared: string; readonly summary: LedgerSummary }
-  /** Blocked by a cap: reported once, never re-evaluated. */
-  | { readonly kind: 'rejected'; readonly reason: string }
+  /** Blocked by a cap or the policy (`rule`): reported once, never re-evaluated. */
+  | { readonly kind: 'rejected'; readonly reason: string; readonly rule: string | null }
   /** Cannot be signed as sent (malformed, unknown wallet, unsupported chain): reported once. */
   | { readonly kind: 'failed'; readonly reason: string };
 
@@ -41,7 +41,8 @@ function toLedgerSummary(summary: { outputs: ReadonlyArray<{ to: string; amount:
   return { outputs: summary.outputs.map((o) => ({ to: o.to, amount: o.amount.toString() })), maxFee: summary.maxFee === undefined ? null : summary.maxFee.toString() };
 }
 
-async function fillEvm(deps: PipelineDeps, tx: EvmTransaction, chain: ChainNetwork, from: string): Promise<EvmTransaction> {
+/** Fill gas and fee (never the nonce), checking every value against the chain's caps. */
+async function fillEvmFees(deps: PipelineDeps, tx: EvmTransaction, chain: ChainNetwork, from: string): Promise<EvmTransaction> {
   const caps = feeCapsFor(deps.config, chain.chain);
   const check = (value: bigint | undefined, cap: bigint, what: string) => {
     if (value !== undefined && value > cap) throw new CapExceeded(`${what} ${value} is above the ${chain.chain} cap of ${cap}`);
@@ -61,15 +62,31 @@ async function fillEvm(deps: PipelineDeps, tx: EvmTransaction, chain: ChainNetwo
   }
   if (open.has('fee')) fill.gasPrice = hexQuantity(await rpc('eth_gasPrice', []), 'eth_gasPrice');
   if (open.has('maxPriorityFeePerGas')) fill.maxPriorityFeePerGas = hexQuantity(await rpc('eth_maxPriorityFeePerGas', []), 'eth_maxPriorityFeePerGas');
-  checkAll({ ...tx, ...fill });
-  if (open.has('nonce')) {
-    const pendingCount = Number(hexQuantity(await rpc('eth_getTransactionCount', [from, 'pending']), 'eth_getTransactionCount'));
-    fill.nonce = BigInt(await deps.ledger.allocateNonce(chainIdOf(chain), from, pendingCount));
-  }
-  return withFilledFields(tx, fill);
+  const filled = withFilledFields(tx, fill);
+  checkAll(filled);
+  return filled;
 }
 
-export async function prepareTransaction(deps: PipelineDeps, pending: PendingTransaction, chain: ChainNetwork, wallets: ReadonlyMap<string, WalletRecord>): Promise<PrepareOutcome> {
+/** The nonce, last: Sigil's allocator per (chainId, from), seeded by the node's pending count. */
+async function fillEvmNonce(deps: PipelineDeps, tx: EvmTransaction, chain: ChainNetwork, from: string): Promise<EvmTransaction> {
+  if (!missingFields(tx).includes('nonce')) return tx;
+  const pendingCount = Number(hexQuantity(await deps.tatum.rpc(chain.chain, 'eth_getTransactionCount', [from, 'pending']), 'eth_getTransactionCount'));
+  return withFilledFields(tx, { nonce: BigInt(await deps.ledger.allocateNonce(chainIdOf(chain), from, pendingCount)) });
+}
+
+/**
+ * A policy screen run on the transaction with fees filled and the nonce still open: a BLOCK here rejects the
+ * transaction before it takes a nonce (a nonce taken and never used stalls every later tx of the sender).
+ */
+export type PolicyScreen = (tx: unknown, wallets: ReadonlyMap<string, WalletRecord>) => Promise<{ readonly reason: string; readonly rule: string | null } | null>;
+
+export async function prepareTransaction(
+  deps: PipelineDeps,
+  pending: PendingTransaction,
+  chain: ChainNetwork,
+  wallets: ReadonlyMap<string, WalletRecord>,
+  screen?: PolicyScreen,
+): Promise<PrepareOutcome> {
   let family;
   let tx: unknown;
   let refs;
@@ -87,11 +104,29 @@ export async function prepareTransaction(deps: PipelineDeps, pending: PendingTra
     // Checked here, on public data, so a tx that sign would refuse never gets a nonce (no gap on chain).
     if (given !== undefined && given !== from) return { kind: 'failed', reason: `the transaction is from ${given} but wallet ${refs[0]!.signatureId} signs as ${from}` };
     try {
-      tx = await fillEvm(deps, tx as EvmTransaction, chain, from);
+      tx = await fillEvmFees(deps, tx as EvmTransaction, chain, from);
     } catch (error) {
-      if (error instanceof CapExceeded) return { kind: 'rejected', reason: error.message };
+      if (error instanceof CapExceeded) return { kind: 'rejected', reason: error.message, rule: null };
       throw error;
     }
+    const blocked = await screenOrFail(screen, tx, wallets);
+    if (blocked) return blocked;
+    tx = await fillEvmNonce(deps, tx as EvmTransaction, chain, from);
+  } else {
+    const blocked = await screenOrFail(screen, tx, wallets);
+    if (blocked) return blocked;
   }
   return { kind: 'prepared', prepared: family.serializeUnsigned(tx, chain), summary: toLedgerSummary(family.summarize(tx, chain)) };
+}
+
+async function screenOrFail(screen: PolicyScreen | undefined, tx: unknown, wallets: ReadonlyMap<string, WalletRecord>): Promise<PrepareOutcome | null> {
+  if (!screen) return null;
+  try {
+    const blocked = await screen(tx, wallets);
+    return blocked ? { kind: 'rejected', reason: blocked.reason, rule: blocked.rule } : null;
+  } catch (error) {
+    // A transaction the policy cannot read (e.g. call data that poses as an ERC-20 transfer) is not signed.
+    if (error instanceof SigilError && error.code !== 'POLICY_UNDEPLOYABLE' && error.code !== 'STORE_UNAVAILABLE') return { kind: 'failed', reason: error.message };
+    throw error;
+  }
 }

@@ -19,6 +19,9 @@ import type { PipelineDeps } from './deps.js';
 import { resolveKeyRefs, type KeyRef } from './key-resolution.js';
 import type { OpenedWallet } from './opened-wallets.js';
 import { loadWallets } from './wallet-lookup.js';
+import { failTransaction, reject, TRANSIENT } from './outcomes.js';
+import { auditTx, countMetric, timed } from './observe.js';
+import { decide, gateFactsOf } from './policy-gate.js';
 
 async function openWallet(deps: PipelineDeps, wallet: WalletRecord, chain: ChainNetwork): Promise<OpenedWallet> {
   const secret = await openSecret(deps.keys, wallet.sealed, walletContext({ signatureId: wallet.signatureId, chain: wallet.chain, network: wallet.network, publicHash: wallet.publicHash }));
@@ -68,7 +71,25 @@ export async function signWithWallets(deps: PipelineDeps, record: LedgerRecord, 
   }
 }
 
-export type SignOutcome = { readonly kind: 'signed'; readonly record: LedgerRecord } | { readonly kind: 'failed'; readonly reason: string; readonly record: LedgerRecord };
+export type SignOutcome =
+  | { readonly kind: 'signed'; readonly record: LedgerRecord }
+  | { readonly kind: 'failed' | 'rejected'; readonly reason: string };
+
+/**
+ * The signer's own policy check, before any secret is opened: the approver's decision is not trusted blindly
+ * (the policy may have changed since, or the approver may have been bypassed by someone who can write the
+ * ledger). BLOCK → REJECTED. REQUIRE_APPROVAL is not asked again: APPROVED is the record of that approval.
+ */
+async function recheckPolicy(deps: PipelineDeps, record: LedgerRecord): Promise<SignOutcome | null> {
+  const facts = await gateFactsOf(deps, record, parsePendingTransaction(JSON.parse(record.pending)));
+  const decision = await decide(deps, record, facts);
+  countMetric(deps, 'PolicyDecisions', { Action: decision.action });
+  await auditTx(deps, record.id, 'tx.policy', { step: 'sign', action: decision.action, rule: decision.rule, reason: decision.reason });
+  if (decision.action !== 'BLOCK') return null;
+  const reason = `policy at signing: ${decision.reason}`;
+  await reject(deps, record, reason, decision.rule);
+  return { kind: 'rejected', reason };
+}
 
 /** Sign the APPROVED record `record` (claimed by this worker with `record.fence`). */
 export async function signApproved(deps: PipelineDeps, record: LedgerRecord): Promise<SignOutcome> {
@@ -76,16 +97,19 @@ export async function signApproved(deps: PipelineDeps, record: LedgerRecord): Pr
     throw new SigilError('NOT_APPROVED', `pending tx ${record.id} is ${record.state}, not APPROVED: nothing is signed`, { pendingId: record.id, state: record.state });
   }
   const fail = async (reason: string): Promise<SignOutcome> => {
-    const failed = await deps.ledger.markFailed(record.id, record.fence, reason);
-    await deps.events.emit('Transaction Failed', { pendingId: record.id, chain: record.chain, reason });
-    return { kind: 'failed', reason, record: failed };
+    await failTransaction(deps, record, reason);
+    return { kind: 'failed', reason };
   };
   let stored: LedgerRecord | undefined;
   try {
+    const refused = await recheckPolicy(deps, record);
+    if (refused) return refused;
     const chain = deps.registry.resolve(record.chain, record.network);
     const tx = familyOf(chain).parse(record.prepared, chain);
-    const { signed, spends } = await signWithWallets(deps, record, tx);
+    const { signed, spends } = await timed(deps, 'sign', record.chain, () => signWithWallets(deps, record, tx));
     stored = await deps.ledger.markSigned(record.id, record.fence, { raw: signed.raw, hash: signed.txId, spends });
+    countMetric(deps, 'TransactionsSigned', { Chain: record.chain });
+    await auditTx(deps, record.id, 'tx.signed', { hash: signed.txId, spends: spends.length });
     await deps.events.emit('Transaction Signed', { pendingId: record.id, chain: record.chain, network: record.network, hash: signed.txId });
     return { kind: 'signed', record: stored };
   } catch (error) {
@@ -96,12 +120,12 @@ export async function signApproved(deps: PipelineDeps, record: LedgerRecord): Pr
       await deps.events.emit('Double Spend Prevented', { pendingId: record.id, chain: record.chain, spendKey: error.spendKey, otherPendingId: error.otherPendingId });
       return fail(error.message);
     }
-    if (error instanceof SigilError && !['LEASE_LOST', 'CONFLICT', 'STORE_UNAVAILABLE', 'KEY_UNAVAILABLE', 'KEY_PROVIDER_FAILED'].includes(error.code)) {
+    if (error instanceof SigilError && !TRANSIENT.has(error.code) && error.code !== 'POLICY_UNDEPLOYABLE') {
       if (error.code === 'TAMPERED' || error.code === 'CONTEXT_MISMATCH') {
         await deps.events.emit('Integrity Check Failed', { pendingId: record.id, chain: record.chain, reason: error.message });
       }
       return fail(error.message);
     }
-    throw error; // transient (store, KMS availability, lost lease): the record stays APPROVED and a retry finishes it
+    throw error; // transient (store, KMS availability, lost lease) or misconfigured: the record stays APPROVED and a retry finishes it
   }
 }

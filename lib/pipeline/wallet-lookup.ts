@@ -10,8 +10,13 @@ import type { PendingTransaction } from '../tatum/pending-transaction.js';
 import { walletIdsOf, type KeyRef } from './key-resolution.js';
 
 export async function loadWallets(store: WalletStore, pending: PendingTransaction): Promise<Map<string, WalletRecord>> {
+  return loadWalletsById(store, walletIdsOf(pending));
+}
+
+/** The records of `ids` that exist. */
+export async function loadWalletsById(store: WalletStore, ids: Iterable<string>): Promise<Map<string, WalletRecord>> {
   const wallets = new Map<string, WalletRecord>();
-  for (const id of walletIdsOf(pending)) {
+  for (const id of ids) {
     const record = await store.get(id);
     if (record) wallets.set(id, record);
   }

@@ -96,7 +96,8 @@ describe('sigil as a process', () => {
       expect(JSON.parse(verify.stdout)).toEqual({ checked: 3, ok: 3, failures: [] });
       const exported = await sigil(['report', ids.join(','), '--path', db]);
       expect(Object.keys((JSON.parse(exported.stdout) as { wallets: object }).wallets).sort()).toEqual([...ids].sort());
-      expect(readdirSync(join(db, '..')).filter((f) => f.endsWith('.key'))).toHaveLength(mode === 'password' ? 0 : 1);
+      expect(readdirSync(join(db, '..')).filter((f) => f.endsWith('.key') && !f.endsWith('.audit.key'))).toHaveLength(mode === 'password' ? 0 : 1);
+      expect(readdirSync(join(db, '..')).filter((f) => f.endsWith('.audit.key'))).toHaveLength(1); // both processes share one audit key too
     });
   }
 });

@@ -29,7 +29,9 @@ import { childPublicKeyFromXpub } from '../../lib/keys/index.js';
 import { DEFAULT_FEE_CAPS, type PipelineConfig, type PipelineDeps } from '../../lib/pipeline/deps.js';
 import { OpenedWalletCache } from '../../lib/pipeline/opened-wallets.js';
 import type { Ledger, LedgerRecord } from '../../lib/store/ledger.js';
+import type { Policy } from '../../lib/policy/policy.js';
 import { SqliteLedger } from '../../lib/store/ledger-sqlite.js';
+import { SqliteWalletActivity } from '../../lib/store/wallet-activity-sqlite.js';
 import { SqliteWalletStore } from '../../lib/store/sqlite-wallet-store.js';
 import { openSqliteDatabase } from '../../lib/store/sqlite.js';
 import { HttpTatumApi, type HttpTatumApiOptions, type TatumApi } from '../../lib/tatum/client.js';
@@ -116,6 +118,10 @@ export interface WorkerOptions {
   readonly wrapLedger?: (ledger: Ledger) => Ledger;
   /** Interpose on the Tatum client (repeated deliveries, crash injection). */
   readonly wrapTatum?: (tatum: TatumApi) => TatumApi;
+  /** The policy file in force (absent: effectivePolicy's default). */
+  readonly policy?: Policy;
+  /** Extra ports (audit, metrics) merged into the deps. */
+  readonly extraDeps?: Partial<Pick<PipelineDeps, 'audit' | 'metrics'>>;
 }
 
 export interface Worker {
@@ -158,6 +164,9 @@ export function openWorker(options: WorkerOptions): Worker {
     keys: options.keys,
     events: options.events ?? new MemoryEventSink(),
     openedWallets,
+    activity: new SqliteWalletActivity(db),
+    ...(options.policy ? { policy: options.policy } : {}),
+    ...options.extraDeps,
     now: options.now,
     owner: options.owner,
     config: { ...DEFAULT_TEST_CONFIG, ...options.config },
@@ -196,6 +205,8 @@ export interface HarnessOptions {
   readonly simulator?: Partial<TatumSimulatorOptions>;
   readonly tatum?: Partial<HttpTatumApiOptions>;
   readonly cache?: { readonly maxEntries: number; readonly maxAgeMs: number };
+  readonly policy?: Policy;
+  readonly extraDeps?: WorkerOptions['extraDeps'];
 }
 
 export interface PipelineHarness {
@@ -250,6 +261,8 @@ export async function startPipelineHarness(options: HarnessOptions = {}): Promis
       registry,
       ...(options.tatum ? { tatum: options.tatum } : {}),
       ...(options.cache ? { cache: options.cache } : {}),
+      ...(options.policy ? { policy: options.policy } : {}),
+      ...(options.extraDeps ? { extraDeps: options.extraDeps } : {}),
       ...extra,
       config: { network, ...options.config, ...extra.config },
     });

@@ -96,7 +96,7 @@ describe('every wallet command on a local store', () => {
     expect(run.stdout).toBe(`${JSON.stringify(run.json(), null, 2)}\n`);
     expect(run.json().xpub).toMatch(/^xpub/);
     ids.generated = run.json().signatureId;
-    expect(readdirSync(join(root, 'a')).sort()).toEqual(['sigil.db', 'sigil.db.key']);
+    expect(readdirSync(join(root, 'a')).sort()).toEqual(['sigil.db', 'sigil.db.audit.key', 'sigil.db.key']); // the audit trail's MAC key beside the store's key
     expect((await import('node:fs')).statSync(db).mode & 0o777).toBe(0o600);
   });
 
