@@ -30,6 +30,8 @@ export interface DemoPayment {
   readonly amount: bigint;
   /** BTC: the fee the request set (inputs − outputs). ETH: absent, the receipt decides (gasUsed × price). */
   readonly fee?: bigint;
+  /** 'blocked': the sandbox policy (sandbox/policy.yaml) must reject it; it must never reach the chain. */
+  readonly expect?: 'blocked';
 }
 
 export const GWEI = 1_000_000_000n;
@@ -61,7 +63,7 @@ async function appCall(sandbox: Sandbox, path: string, body: unknown): Promise<s
   return answer.signatureId;
 }
 
-export async function payEthLegacy(sandbox: Sandbox, eth: ChainAccounts, amount: bigint): Promise<DemoPayment> {
+export async function payEthLegacy(sandbox: Sandbox, eth: ChainAccounts, amount: bigint, options: { readonly expect?: 'blocked' } = {}): Promise<DemoPayment> {
   const pendingId = await appCall(sandbox, '/v3/ethereum/transaction', {
     to: eth.recipient.address,
     amount: formatUnits(amount, 18),
@@ -69,7 +71,8 @@ export async function payEthLegacy(sandbox: Sandbox, eth: ChainAccounts, amount:
     signatureId: eth.signatureId,
     index: eth.sender.index,
   });
-  return { label: 'ETH legacy', chain: 'ETH', kind: 'legacy', pendingId, from: eth.sender.address, to: eth.recipient.address, amount };
+  const label = options.expect === 'blocked' ? 'ETH over the policy limit' : 'ETH legacy';
+  return { label, chain: 'ETH', kind: 'legacy', pendingId, from: eth.sender.address, to: eth.recipient.address, amount, ...(options.expect ? { expect: options.expect } : {}) };
 }
 
 export async function payEthEip1559(sandbox: Sandbox, eth: ChainAccounts, amount: bigint): Promise<DemoPayment> {

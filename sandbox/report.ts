@@ -7,7 +7,9 @@
  *   BTC sender:    after = before + funded − Σ (amount + fee)   (fee as requested: inputs − outputs)
  *   BTC recipient: after = before + Σ amount
  *
- * Payments that ended without reaching a chain (denied, rejected, failed) must move nothing.
+ * Payments that ended without reaching a chain (denied, rejected, failed) must move nothing. A payment the
+ * policy must block (`expect: 'blocked'`) is right when the ledger holds it REJECTED and an alert named it;
+ * anything else it does (confirming above all) is a problem.
  */
 import type { RunAccounts } from './demo-accounts.js';
 import type { DemoPayment } from './payments.js';
@@ -30,6 +32,8 @@ export interface PaymentOutcome {
   readonly fee: string | null;
   readonly unit: 'wei' | 'sat';
   readonly note?: string;
+  /** Blocked by the policy as expected, with the alert that was raised. */
+  readonly blocked?: { readonly alerted: boolean };
 }
 
 export interface BalanceCheck {
@@ -85,6 +89,8 @@ export async function checkRun(
   entries: ReadonlyArray<{ readonly payment: DemoPayment; readonly status: TxStatus }>,
   before: readonly BalanceLine[],
   funded: Funded,
+  /** pendingIds an alert named (the run's alert sink). */
+  alerted: ReadonlySet<string> = new Set(),
 ): Promise<RunReport> {
   const problems: string[] = [];
   const unfinished: string[] = [];
@@ -93,7 +99,15 @@ export async function checkRun(
   const payments: PaymentOutcome[] = [];
   for (const { payment, status } of entries) {
     let fee: bigint | null = null;
-    if (status.stage === 'confirmed' && status.hash) {
+    if (payment.expect === 'blocked') {
+      if (status.ledgerState === 'REJECTED') {
+        if (!alerted.has(payment.pendingId)) problems.push(`${payment.label} ${payment.pendingId} was rejected but no alert named it`);
+      } else if (status.final) {
+        problems.push(`${payment.label} ${payment.pendingId} should have been blocked by the policy but ended at ${status.stage}`);
+      } else {
+        unfinished.push(`${payment.label} ${payment.pendingId} is at ${status.stage} (to be blocked)`);
+      }
+    } else if (status.stage === 'confirmed' && status.hash) {
       const charged = await chargedFee(sandbox, payment, status.hash);
       fee = charged.fee;
       if (charged.problem) problems.push(`${payment.label} ${payment.pendingId}: ${charged.problem}`);
@@ -118,6 +132,7 @@ export async function checkRun(
       fee: fee === null ? null : fee.toString(),
       unit: payment.chain === 'ETH' ? 'wei' : 'sat',
       ...(status.note ? { note: status.note } : {}),
+      ...(payment.expect === 'blocked' && status.ledgerState === 'REJECTED' ? { blocked: { alerted: alerted.has(payment.pendingId) } } : {}),
     });
   }
   const after = await readBalances(sandbox, accounts);

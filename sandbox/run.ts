@@ -12,6 +12,9 @@
  * The summary JSON is the one thing written to stdout; everything else goes to `stderr` (the view).
  */
 import { mkdirSync } from 'node:fs';
+import { AlertingEventSink, ConsoleAlertChannel } from '../lib/alerts/alert-sink.js';
+import { AlertDispatcher, type AlertChannel } from '../lib/alerts/dispatch.js';
+import { AlertFolder, MemoryFoldStore } from '../lib/alerts/fold.js';
 import { ConsoleEventSink, FanOutEventSink, type EventSink } from '../lib/events/event-sink.js';
 import { runDaemon } from '../lib/pipeline/daemon.js';
 import type { PassSummary } from '../lib/pipeline/pass.js';
@@ -57,6 +60,31 @@ export interface SandboxSummary {
   readonly balances: BalanceCheck[];
   readonly problems: string[];
   readonly unfinished: string[];
+  /** The alerts the run raised (as the daemon's console shows them), oldest first. */
+  readonly alerts: SandboxAlert[];
+}
+
+export interface SandboxAlert {
+  readonly severity: string;
+  readonly detailType: string;
+  readonly summary: string;
+  readonly pendingId: string | null;
+}
+
+/** Alerts as `sigil daemon` raises them (console; folded), also kept for the report and the summary. */
+function alertingSink(inner: EventSink, view: StatusView, raised: SandboxAlert[]): AlertingEventSink {
+  const keep: AlertChannel = {
+    name: 'sandbox-report',
+    deliver: async (message) => {
+      const json = message.json as { severity?: unknown; detailType?: unknown; summary?: unknown; ids?: Record<string, unknown> };
+      if (typeof json.summary !== 'string') return; // a folded-count summary: its first alert was kept already
+      const pendingId = json.ids?.pendingId;
+      raised.push({ severity: String(json.severity), detailType: String(json.detailType), summary: json.summary, pendingId: typeof pendingId === 'string' ? pendingId : null });
+    },
+  };
+  const toView = (line: string) => view.log(line.trimEnd());
+  const dispatcher = new AlertDispatcher(new AlertFolder(new MemoryFoldStore(), { windowMs: 300_000 }), [new ConsoleAlertChannel(toView), keep]);
+  return new AlertingEventSink(inner, dispatcher, toView);
 }
 
 const ONCE_PERIOD_MS = 200;
@@ -85,7 +113,8 @@ function describeAccounts(accounts: RunAccounts): string[] {
 /** The one line a person reads at the end (the summary JSON follows on stdout). */
 function verdictLine(summary: SandboxSummary): string {
   const confirmed = summary.payments.filter((p) => p.stage === 'confirmed').length;
-  const head = `run ${summary.run} ${summary.ok ? 'ok' : 'FAILED'}: ${confirmed} of ${summary.payments.length} payments confirmed`;
+  const blocked = summary.payments.filter((p) => p.blocked).length;
+  const head = `run ${summary.run} ${summary.ok ? 'ok' : 'FAILED'}: ${confirmed} of ${summary.payments.length} payments confirmed${blocked > 0 ? `, ${blocked} blocked by the policy and alerted` : ''}`;
   const balances = summary.balances.every((b) => b.ok === true) ? 'every balance exact to the wei and the satoshi' : 'balances not checked (payments unfinished)';
   const tail = summary.ok ? balances : summary.problems.join('; ');
   return `${head}, ${tail}, ${summary.seconds} s, ${summary.passes} passes (summary JSON on stdout)`;
@@ -128,7 +157,8 @@ export async function runSandbox(options: SandboxRunOptions): Promise<{ code: nu
   options.stderr.write(`sandbox: data folder ${options.dataDir} (wallets and ledger are kept between runs; --reset wipes them)\n`);
   const view = new StatusView(options.stderr);
   const viewSink = new ConsoleEventSink((line) => view.event(line));
-  const events = options.events ? new FanOutEventSink([viewSink, options.events]) : viewSink;
+  const raised: SandboxAlert[] = [];
+  const events = alertingSink(options.events ? new FanOutEventSink([viewSink, options.events]) : viewSink, view, raised);
   const sandbox = await startSandbox({ dataDir: options.dataDir, events, evmBlockTimeMs: options.once ? 0 : 1_000, btcAutoMineMs: options.once ? ONCE_PERIOD_MS : 2_000 });
   const daemonStop = new AbortController();
   let daemon: Promise<PassSummary[]> | undefined;
@@ -159,7 +189,8 @@ export async function runSandbox(options: SandboxRunOptions): Promise<{ code: nu
     daemonStop.abort();
     await daemon;
     await tracker.refresh();
-    const report = await checkRun(sandbox, accounts, tracker.entries, before, funded);
+    const alerted = new Set(raised.flatMap((a) => (a.pendingId ? [a.pendingId] : [])));
+    const report = await checkRun(sandbox, accounts, tracker.entries, before, funded, alerted);
     const problems = options.once ? [...report.problems, ...report.unfinished.map((u) => `${u}: not confirmed in time`)] : report.problems;
     const summary: SandboxSummary = {
       ok: problems.length === 0,
@@ -175,6 +206,7 @@ export async function runSandbox(options: SandboxRunOptions): Promise<{ code: nu
       balances: report.balances,
       problems,
       unfinished: report.unfinished,
+      alerts: raised,
     };
     view.finish();
     options.stderr.write(`sandbox: ${verdictLine(summary)}\n`);

@@ -3,7 +3,9 @@
  *
  * `--once` (the same every run, so its summary is comparable): fund the run's senders from the faucets,
  * then one ETH legacy transfer (1.5 ETH, through Tatum's endpoint), one ETH EIP-1559 transfer (0.25 ETH),
- * and one BTC P2WPKH payment (0.25 BTC, fee 0.0001 BTC, change back to the sender).
+ * one BTC P2WPKH payment (0.25 BTC, fee 0.0001 BTC, change back to the sender), and one ETH transfer of 6 ETH
+ * that the sandbox policy (sandbox/policy.yaml: ETH payments of 5 ETH or more are blocked) must reject: it is
+ * reported to Tatum as failed, raises an alert, takes no nonce and never reaches the chain.
  *
  * The stream: the same three kinds in turn, with amounts that vary, each BTC payment spending a coin of its
  * own (payments.ts explains why), the ETH sender topped up before it runs low.
@@ -21,6 +23,7 @@ export const ONCE_SCENARIO = {
   btcFunding: 1n * BTC,
   btcAmount: BTC / 4n,
   btcFee: 10_000n,
+  blockedAmount: 6n * ETHER,
 } as const;
 
 /** Fund the senders and create the three payments of `--once`; `funded` counts what the faucets paid. */
@@ -32,6 +35,7 @@ export async function createOncePayments(sandbox: Sandbox, accounts: RunAccounts
   add(await payEthLegacy(sandbox, accounts.ETH, s.legacyAmount));
   add(await payEthEip1559(sandbox, accounts.ETH, s.eip1559Amount));
   add(await payBtc(sandbox, accounts.BTC, { amount: s.btcAmount, fee: s.btcFee }));
+  add(await payEthLegacy(sandbox, accounts.ETH, s.blockedAmount, { expect: 'blocked' }));
 }
 
 /** An ETH top-up, and the floor below which the stream's ETH sender gets one. */
@@ -40,7 +44,7 @@ const ETH_FLOOR = 2n * ETHER;
 /** Generous for a 21,000-gas transfer at the sandbox's few gwei. */
 const ETH_FEE_ALLOWANCE = 21_000n * 100n * GWEI;
 
-/** The demo stream: `next()` makes one payment, cycling legacy → EIP-1559 → BTC. */
+/** The demo stream: `next()` makes one payment, cycling legacy → EIP-1559 → BTC; the 4th is over the policy limit. */
 export class DemoStream {
   readonly #sandbox: Sandbox;
   readonly #accounts: RunAccounts;
@@ -63,7 +67,9 @@ export class DemoStream {
   }
 
   async next(): Promise<DemoPayment> {
-    const kind = this.#turn++ % 3;
+    const turn = this.#turn++;
+    if (turn === 3) return payEthLegacy(this.#sandbox, this.#accounts.ETH, ONCE_SCENARIO.blockedAmount, { expect: 'blocked' });
+    const kind = (turn > 3 ? turn - 1 : turn) % 3;
     if (kind < 2) {
       const amount = BigInt(randomInt(1, 50)) * (ETHER / 100n);
       await this.#ethFor(amount);

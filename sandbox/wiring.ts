@@ -16,12 +16,18 @@
 import { rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ChainRegistry } from '../lib/chains/registry.js';
 import { LocalKeyProvider } from '../lib/custody/local-key-provider.js';
 import type { EventSink } from '../lib/events/event-sink.js';
 import { DEFAULT_FEE_CAPS, type PipelineConfig, type PipelineDeps } from '../lib/pipeline/deps.js';
 import { OpenedWalletCache } from '../lib/pipeline/opened-wallets.js';
+import { LocalHmacAuditMac, localAuditKeyPath } from '../lib/audit/audit-mac.js';
+import { ChainedAuditTrail } from '../lib/audit/audit-trail.js';
+import { loadPolicyFile } from '../lib/policy/load-policy-file.js';
+import { SqliteAuditStore } from '../lib/store/audit-sqlite.js';
 import { SqliteLedger } from '../lib/store/ledger-sqlite.js';
+import { SqliteWalletActivity } from '../lib/store/wallet-activity-sqlite.js';
 import { SqliteRateLimiter } from '../lib/store/rate-limit-sqlite.js';
 import { openSqliteDatabase, type SqliteDatabase } from '../lib/store/sqlite.js';
 import { SqliteSettings } from '../lib/store/sqlite-settings.js';
@@ -39,8 +45,10 @@ export const SANDBOX_NETWORK = 'sandbox';
 export const SANDBOX_EVM_CHAIN_ID = 1337n;
 /** The simulator's API key. Not a secret: the simulator listens on loopback and holds nothing of value. */
 export const SANDBOX_API_KEY = 'sigil-sandbox-simulator-key';
+/** The policy the sandbox signs under (shipped beside this file). */
+export const SANDBOX_POLICY_FILE = fileURLToPath(new URL('./policy.yaml', import.meta.url));
 /** What the data folder holds; `--reset` removes these and nothing else. */
-export const SANDBOX_FILES: readonly string[] = ['sigil.db', 'sigil.db-wal', 'sigil.db-shm', 'sigil.db.key'];
+export const SANDBOX_FILES: readonly string[] = ['sigil.db', 'sigil.db-wal', 'sigil.db-shm', 'sigil.db.key', 'sigil.db.audit.key'];
 
 /** The registry with the `sandbox` network (derivation and formats of testnet, as Tatum's testnet wallets). */
 export function sandboxRegistry(evmChainId: bigint = SANDBOX_EVM_CHAIN_ID): ChainRegistry {
@@ -69,6 +77,8 @@ export interface SandboxOptions {
   /** Overrides of SANDBOX_PIPELINE (tests: a four-eye service, settle at once). */
   readonly pipeline?: Partial<Omit<PipelineConfig, 'network'>>;
   readonly owner?: string;
+  /** The policy file (default SANDBOX_POLICY_FILE); null: none (every tx allowed, or asked with four-eye). */
+  readonly policyFile?: string | null;
 }
 
 export interface Sandbox {
@@ -125,10 +135,17 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     cleanup.push(() => db.close());
     const store = new SqliteWalletStore(db, { registry });
     const ledger = new SqliteLedger(db);
+    const activity = new SqliteWalletActivity(db);
+    const policyFile = options.policyFile === undefined ? SANDBOX_POLICY_FILE : options.policyFile;
+    const policy = policyFile === null ? undefined : loadPolicyFile(policyFile, registry);
     const rateLimiter = new SqliteRateLimiter(db, { ratePerSecond: 100, burst: 100 });
     const settings = new SqliteSettings(db);
     const keys = await LocalKeyProvider.fromKeyFile(join(options.dataDir, 'sigil.db.key'), { create: true });
     cleanup.push(() => keys.close());
+    // The audit trail as `sigil daemon` keeps it: in the store's file, MACed with <store>.audit.key.
+    const auditMac = await LocalHmacAuditMac.open(localAuditKeyPath(dbPath), { create: true });
+    cleanup.push(() => auditMac.close());
+    const audit = new ChainedAuditTrail(new SqliteAuditStore(db), auditMac);
     const openedWallets = new OpenedWalletCache({ maxEntries: 100, maxAgeMs: 15 * 60_000 });
     cleanup.unshift(() => openedWallets.clear());
 
@@ -140,6 +157,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       keys,
       events: options.events,
       openedWallets,
+      activity,
+      audit,
+      ...(policy ? { policy } : {}),
       now: Date.now,
       owner: options.owner ?? `${hostname()}:${process.pid}:sandbox`,
       config: { ...SANDBOX_PIPELINE, ...options.pipeline, network: SANDBOX_NETWORK },
@@ -153,7 +173,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       btc,
       sim,
       deps,
-      wallets: walletService({ store, keys: async () => keys, events: options.events, registry }),
+      wallets: walletService({ store, keys: async () => keys, events: options.events, registry, audit, actor: `sandbox ${hostname()}` }),
       settings,
       atomically: (fn) => db.transaction(fn).immediate(),
       close: async () => {

@@ -57,6 +57,8 @@ describe('a transaction the four-eye receiver denies never reaches a chain', () 
       dataDir: join(root, 'data'),
       events: new MemoryEventSink(),
       btcAutoMineMs: 100,
+      // No policy file: with --externalUrl every transaction goes to the four-eye service (as upstream).
+      policyFile: null,
       pipeline: { fourEye: { url, method: 'GET', secret: SECRET, timeoutMs: 5_000 }, approvalRetryMs: 0 },
     });
     accounts = await beginRun(sandbox);

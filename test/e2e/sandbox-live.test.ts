@@ -33,21 +33,24 @@ it('streams payments until Ctrl-C, then drains, reports and exits 0', async () =
     },
     signal: ctrlC.signal,
   });
-  // Stop once the stream has made a payment of each kind.
+  // Stop once the stream has made a payment of each kind, the 4th being one the sandbox policy blocks.
   const until = Date.now() + 20_000;
-  while (!/BTC P2WPKH [\d.]+ BTC \(pending/.test(stderr) && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+  while (!/ETH over the policy limit [\d.]+ ETH \(pending/.test(stderr) && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
   ctrlC.abort();
   const { code, summary } = await running;
 
   expect(code).toBe(0);
   expect(JSON.parse(stdout)).toMatchObject({ mode: 'live', run: 1, ok: true, problems: [], unfinished: [] });
-  expect(new Set(summary.payments.map((p) => p.label))).toEqual(new Set(['ETH legacy', 'ETH EIP-1559', 'BTC P2WPKH']));
-  expect(summary.payments.every((p) => p.stage === 'confirmed')).toBe(true);
+  expect(new Set(summary.payments.map((p) => p.label))).toEqual(new Set(['ETH legacy', 'ETH EIP-1559', 'BTC P2WPKH', 'ETH over the policy limit']));
+  const [blocked, ...others] = [...summary.payments].sort((a, b) => (a.blocked ? -1 : b.blocked ? 1 : 0));
+  expect(blocked).toMatchObject({ label: 'ETH over the policy limit', ledgerState: 'REJECTED', blocked: { alerted: true } });
+  expect(others.every((p) => p.stage === 'confirmed')).toBe(true);
+  expect(stderr).toMatch(/\[sigil alert\] .*Transaction Rejected|\[sigil alert\] .*rejected/i);
   expect(summary.balances.map((b) => b.ok)).toEqual([true, true, true, true]);
   expect(summary.passes).toBeGreaterThan(1);
   expect(stderr).toContain('stopping: no new payments');
   // Each payment's log lines name its stages in order (a fast pass may skip one between two reads).
-  for (const p of summary.payments) {
+  for (const p of others) {
     const seen = stages.get(p.pendingId)!;
     expect(seen[0]).toBe('pending');
     expect(seen.at(-1)).toBe('confirmed');

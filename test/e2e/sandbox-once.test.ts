@@ -1,7 +1,8 @@
 /**
  * The `--once` scenario end to end, in-process: real local chains, the Tatum simulator, the daemon's passes.
  *
- * - Step by step (startSandbox, the scenario's app calls, passes): every payment confirms, and the chains'
+ * - Step by step (startSandbox, the scenario's app calls, passes): every payment confirms but the one the
+ *   sandbox policy blocks (REJECTED, reported to Tatum once, no nonce taken, nothing on chain), and the chains'
  *   own records — receipts, the signed bytes in the ledger, UTXO balances — show each account moved by
  *   exactly the amounts and fees, computed here independently of the sandbox's report (which must agree).
  * - runSandbox as `npm start -- --once` runs it, twice on one data folder without --reset (fresh chains,
@@ -42,15 +43,23 @@ describe('the --once scenario, step by step', () => {
       const summary = await runPass(sandbox.deps, {}, 'all');
       expect(summary.errors).toEqual([]);
       const statuses = await Promise.all(payments.map((p) => observeStatus(sandbox, p)));
-      if (statuses.every((s) => s.stage === 'confirmed')) break;
+      if (statuses.every((s) => s.stage === 'confirmed' || s.ledgerState === 'REJECTED')) break;
       await new Promise((r) => setTimeout(r, 100));
     }
   });
   afterAll(async () => sandbox?.close());
 
-  it('creates the three payments at "Tatum" from the app side and the daemon completes each', async () => {
-    expect(payments.map((p) => p.label)).toEqual(['ETH legacy', 'ETH EIP-1559', 'BTC P2WPKH']);
-    for (const p of payments) {
+  it('creates the four payments at "Tatum" from the app side; the daemon completes three and the policy blocks one', async () => {
+    expect(payments.map((p) => p.label)).toEqual(['ETH legacy', 'ETH EIP-1559', 'BTC P2WPKH', 'ETH over the policy limit']);
+    const blocked = payments[3]!;
+    expect(await sandbox.deps.ledger.get(blocked.pendingId)).toMatchObject({
+      state: 'REJECTED',
+      prepared: null,
+      raw: null,
+      reason: expect.stringContaining('rule "eth-large-payment"'),
+    });
+    expect(sandbox.sim.state.errorsReported.filter((e) => e.signatureId === blocked.pendingId)).toHaveLength(1);
+    for (const p of payments.slice(0, 3)) {
       expect((await observeStatus(sandbox, p)).stage).toBe('confirmed');
       const record = (await sandbox.deps.ledger.get(p.pendingId))!;
       expect(record.state).toBe('COMPLETED');
@@ -61,7 +70,7 @@ describe('the --once scenario, step by step', () => {
   it('moves exactly value + gasUsed × effectiveGasPrice out of the ETH sender, and the values into the recipient', async () => {
     let out = 0n;
     let received = 0n;
-    for (const p of payments.filter((x) => x.chain === 'ETH')) {
+    for (const p of payments.filter((x) => x.chain === 'ETH' && x.expect !== 'blocked')) {
       const record = (await sandbox.deps.ledger.get(p.pendingId))!;
       const signed = EvmTransaction.from(record.raw!);
       expect(keccak256(record.raw!)).toBe(record.txId);
@@ -104,7 +113,10 @@ describe('the --once scenario, step by step', () => {
   it("the sandbox's own report agrees to the wei and the satoshi", async () => {
     const zero = (await readBalances(sandbox, accounts)).map((b) => ({ ...b, balance: 0n }));
     const entries = await Promise.all(payments.map(async (payment) => ({ payment, status: await observeStatus(sandbox, payment) })));
-    const report = await checkRun(sandbox, accounts, entries, zero, funded);
+    const blocked = payments.find((p) => p.expect === 'blocked')!;
+    const unalerted = await checkRun(sandbox, accounts, entries, zero, funded);
+    expect(unalerted.problems).toEqual([expect.stringContaining(`${blocked.pendingId} was rejected but no alert named it`)]);
+    const report = await checkRun(sandbox, accounts, entries, zero, funded, new Set([blocked.pendingId]));
     expect(report.problems).toEqual([]);
     expect(report.unfinished).toEqual([]);
     expect(report.balances.every((b) => b.ok === true && b.after === b.expected)).toBe(true);
@@ -114,7 +126,7 @@ describe('the --once scenario, step by step', () => {
     expect(report.payments.find((x) => x.chain === 'BTC')!.fee).toBe(ONCE_SCENARIO.btcFee.toString());
 
     // A wrong expectation is caught: claim the faucet paid one wei more than it did.
-    const off = await checkRun(sandbox, accounts, entries, zero, { ...funded, ETH: funded.ETH + 1n });
+    const off = await checkRun(sandbox, accounts, entries, zero, { ...funded, ETH: funded.ETH + 1n }, new Set([blocked.pendingId]));
     expect(off.problems).toEqual([expect.stringContaining('ETH sender')]);
   });
 });
@@ -141,7 +153,11 @@ describe('runSandbox --once, twice on one data folder', () => {
     expect(first.code).toBe(0);
     expect(JSON.parse(first.stdout)).toEqual(JSON.parse(JSON.stringify(first.summary)));
     expect(first.summary).toMatchObject({ ok: true, mode: 'once', run: 1, network: 'sandbox', problems: [], unfinished: [] });
-    expect(first.summary.payments.map((p) => p.stage)).toEqual(['confirmed', 'confirmed', 'confirmed']);
+    expect(first.summary.payments.map((p) => p.stage)).toEqual(['confirmed', 'confirmed', 'confirmed', 'claimed']);
+    const blocked = first.summary.payments[3]!;
+    expect(blocked).toMatchObject({ label: 'ETH over the policy limit', ledgerState: 'REJECTED', txId: null, blocked: { alerted: true } });
+    expect(first.summary.alerts).toEqual([expect.objectContaining({ severity: 'high', detailType: 'Transaction Rejected', pendingId: blocked.pendingId })]);
+    expect(first.stderr).toContain('[sigil alert]');
     expect(first.stderr).toContain(`sandbox: data folder ${dataDir}`);
     expect(first.stderr).toMatch(/ETH legacy 1\.5 ETH \(pending [0-9a-f]{24}\): confirmed in block \d+ 0x[0-9a-f]{64}/);
     expect(first.stderr).not.toContain('\x1b[');
@@ -153,9 +169,9 @@ describe('runSandbox --once, twice on one data folder', () => {
     expect(second.summary.payments[0]!.from).not.toBe(first.summary.payments[0]!.from);
     expect(second.summary.balances.map((b) => b.ok)).toEqual([true, true, true, true]);
     const lastFrame = second.stderr.slice(second.stderr.lastIndexOf('\x1b[J')).replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
-    expect(lastFrame.match(/pending › claimed › signed › broadcast › confirmed/g)).toHaveLength(3);
+    expect(lastFrame.match(/pending › claimed › signed › broadcast › confirmed/g)).toHaveLength(4);
     expect(lastFrame).toContain('sigil sandbox · run 2');
-    expect(second.stderr).toMatch(/\x1b\[\?25hsandbox: run 2 ok: 3 of 3 payments confirmed, every balance exact to the wei and the satoshi, [\d.]+ s, \d+ passes \(summary JSON on stdout\)\n$/);
+    expect(second.stderr).toMatch(/\x1b\[\?25hsandbox: run 2 ok: 3 of 4 payments confirmed, 1 blocked by the policy and alerted, every balance exact to the wei and the satoshi, [\d.]+ s, \d+ passes \(summary JSON on stdout\)\n$/);
   });
 
   it('--reset removes the sandbox files (and only those): run 1 again, with new wallets', async () => {
