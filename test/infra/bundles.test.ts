@@ -20,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWalletTable } from '../../lib/store/dynamodb-wallet-table.js';
 import { createLedgerTable } from '../../lib/store/ledger-dynamodb-table.js';
 import { awsClientConfig, awsEndpoint, uniqueName } from '../support/aws.js';
-import { packagedStack, type PackagedStack } from '../support/osls-package.js';
+import { packagedStack, POLICY_FILE, type PackagedStack } from '../support/osls-package.js';
 
 const run = promisify(execFile);
 const RESULT = '@@sigil-bundle-result@@';
@@ -63,13 +63,18 @@ async function invokePackaged(key: string, event: unknown, env: Record<string, s
 }
 
 describe('packaged artifacts', () => {
-  it('one zip per function: its bundle and secp256k1.wasm, nothing else; sign within 2 MB', async () => {
+  it('one zip per function: its bundle, secp256k1.wasm and (poll, sign) the policy file, nothing else; sign within 2 MB', async () => {
     expect(Object.keys(stack.artifacts).sort()).toEqual(Object.keys(BUNDLE_OF).sort());
     for (const [key, zip] of Object.entries(stack.artifacts)) {
       const { stdout } = await run('unzip', ['-Z1', zip]);
-      // The packager zips the shared output folder, so a bundle without secp256k1 may still carry the .wasm beside it.
-      const files = stdout.trim().split('\n').filter((f) => !(NO_WASM.has(key) && f === 'functions/secp256k1.wasm'));
-      expect(files.sort(), key).toEqual([`functions/${BUNDLE_OF[key]}.mjs`, ...(NO_WASM.has(key) ? [] : ['functions/secp256k1.wasm'])].sort());
+      const needsPolicy = key === 'poll' || key === 'sign';
+      // The packager zips a shared output folder: a bundle may carry the .wasm or the policy file it does not need.
+      const files = stdout
+        .trim()
+        .split('\n')
+        .filter((f) => !(NO_WASM.has(key) && f === 'functions/secp256k1.wasm') && !(!needsPolicy && f === POLICY_FILE));
+      const expected = [`functions/${BUNDLE_OF[key]}.mjs`, ...(NO_WASM.has(key) ? [] : ['functions/secp256k1.wasm']), ...(needsPolicy ? [POLICY_FILE] : [])];
+      expect(files.sort(), key).toEqual(expected.sort());
     }
     expect(statSync(stack.artifacts.sign!).size).toBeLessThanOrEqual(2 * 1024 * 1024);
   });
@@ -152,4 +157,13 @@ describe.skipIf(!awsEndpoint)('packaged handlers on moto', () => {
   it('sign builds its adapters and answers an empty batch', async () => {
     await expect(invokePackaged('sign', { Records: [] }, env)).resolves.toMatchObject({ result: { batchItemFailures: [] } });
   }, 60_000);
+
+  it('sign loads the policy file shipped in its zip (as the stack sets it), and refuses to start on one that is not there', async () => {
+    const withPolicy = { ...env, SIGIL_POLICY_FILE: POLICY_FILE, SIGIL_EXTERNAL_URL: 'https://approvals.example.com/sigil', SIGIL_ACTIVITY_TABLE: uniqueName('sigil-bundle-activity') };
+    expect(stack.template.Resources.SignLambdaFunction!.Properties!.Environment).toMatchObject({ Variables: { SIGIL_POLICY_FILE: POLICY_FILE } });
+    await expect(invokePackaged('sign', { Records: [] }, withPolicy)).resolves.toMatchObject({ result: { batchItemFailures: [] } });
+    // The example policy's default is REQUIRE_APPROVAL: without an approval service the container refuses to start.
+    await expect(invokePackaged('sign', { Records: [] }, { ...withPolicy, SIGIL_EXTERNAL_URL: '' })).rejects.toThrow(/POLICY_UNDEPLOYABLE|no approval service/);
+    await expect(invokePackaged('sign', { Records: [] }, { ...withPolicy, SIGIL_POLICY_FILE: 'policies/missing.yaml' })).rejects.toThrow(/cannot read the policy file .*policies\/missing\.yaml/);
+  }, 90_000);
 });

@@ -17,6 +17,9 @@ import type { CfnTemplate } from '../../infra/template-model.js';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const STAGE = 'ci';
+/** The test stage ships the example policy (infra/policy.example.yaml) as an operator would ship theirs. */
+export const POLICY_FILE = 'infra/policy.example.yaml';
+const PARAMS = ['--param', `policyFile=${POLICY_FILE}`];
 const CACHE = join(ROOT, 'node_modules', '.cache', 'sigil-osls');
 const INPUTS = ['serverless.yml', 'infra', 'functions', 'lib', 'package.json', 'package-lock.json'];
 /** infra/*.ts are test helpers (template model, policy simulator): they do not change the package. */
@@ -54,7 +57,7 @@ function filesUnder(path: string): string[] {
 
 /** Hash of the package's inputs: any change to them re-packages. */
 export function packageKey(stage = STAGE): string {
-  const hash = createHash('sha256').update(`stage=${stage}\n`);
+  const hash = createHash('sha256').update(`stage=${stage}\n${PARAMS.join(' ')}\n`);
   for (const file of INPUTS.flatMap((input) => filesUnder(join(ROOT, input))).filter((f) => PACKAGE_INPUT(relative(ROOT, f)))) {
     hash.update(`${relative(ROOT, file)}\n`).update(readFileSync(file));
   }
@@ -75,7 +78,7 @@ async function runOsls(stage: string, out: string): Promise<void> {
   };
   const osls = join(ROOT, 'node_modules', '.bin', 'osls');
   try {
-    await promisify(execFile)(osls, ['package', '--stage', stage, '--package', out], { cwd: ROOT, env, timeout: PACKAGE_TIMEOUT_MS, maxBuffer: 16 * 2 ** 20 });
+    await promisify(execFile)(osls, ['package', '--stage', stage, ...PARAMS, '--package', out], { cwd: ROOT, env, timeout: PACKAGE_TIMEOUT_MS, maxBuffer: 16 * 2 ** 20 });
   } catch (error) {
     const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
     throw new Error(`osls package --stage ${stage} failed:\n${stdout.slice(-4000)}\n${stderr.slice(-4000)}`);
