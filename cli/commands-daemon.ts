@@ -131,7 +131,7 @@ const daemon: Command = {
         externalUrl: str('externalUrl'),
         externalUrlMethod: str('externalUrlMethod'),
         alertWebhook: str('alertWebhook'),
-        alertFile: str('alertFile'),
+        alertFile: str('alertFile') === undefined ? undefined : pathOperand(ctx, str('alertFile')!),
       },
       ctx.io.env,
       network,

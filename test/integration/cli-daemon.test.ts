@@ -6,7 +6,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -81,6 +81,40 @@ describe('sigil daemon --runOnce', () => {
     const again = await sigil(['daemon', '--runOnce', '--externalUrl', approvalUrl]);
     expect(again.code).toBe(0);
     expect(sim.state.broadcasts).toHaveLength(expected.size);
+  });
+
+  it('--policy blocks what the file blocks (reported to Tatum once, alerted to --alertFile), signs the rest, and the audit trail verifies', async () => {
+    const eth = vectors.signing.find((v) => v.chain === 'ETH')!;
+    const stored = await sigil(['storemanagedprivatekey', 'ETH'], [eth.key.privateKey]);
+    const { signatureId } = JSON.parse(stored.stdout) as { signatureId: string };
+    const tx = JSON.parse(eth.serializedTransaction) as Record<string, unknown>;
+    const blockedTx = JSON.stringify({ ...tx, to: '0x000000000000000000000000000000000000dEaD' });
+    const blocked = randomBytes(12).toString('hex');
+    sim.state.addPending({ id: blocked, chain: 'ETH', serializedTransaction: blockedTx, hashes: [signatureId], index: null, withdrawalId: null });
+    writeFileSync(join(root, 'policy.yaml'), 'rules:\n  - { name: deny-list, action: BLOCK, when: { to: { deny: ["0x000000000000000000000000000000000000dead"] } } }\ndefault: REQUIRE_APPROVAL\n');
+
+    const badPolicy = await sigil(['daemon', '--runOnce', '--externalUrl', approvalUrl, '--policy', 'missing.yaml']);
+    expect(badPolicy.code).not.toBe(0);
+    expect(badPolicy.stderr).toMatch(/cannot read the policy file .*missing\.yaml/);
+    const undeployable = await sigil(['daemon', '--runOnce', '--testnet', '--policy', 'policy.yaml']);
+    expect(undeployable.stderr).toMatch(/REQUIRE_APPROVAL but no approval service/);
+
+    for (let pass = 0; pass < 2; pass++) {
+      const run = await sigil(['daemon', '--runOnce', '--externalUrl', approvalUrl, '--policy', 'policy.yaml', '--alertFile', 'alerts.jsonl']);
+      expect(run.code).toBe(0);
+      expect(run.stderr).toMatch(/\[sigil alert\]|policy policy\.yaml: 1 rule/);
+    }
+    expect(sim.state.broadcasts.filter((b) => b.signatureId === blocked)).toEqual([]);
+    expect(sim.state.errorsReported.filter((e) => e.signatureId === blocked)).toHaveLength(1);
+    const alerts = readFileSync(join(root, 'alerts.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { detailType: string; ids: Record<string, string> });
+    expect(alerts.filter((a) => a.ids.pendingId === blocked).map((a) => a.detailType)).toEqual(['Transaction Rejected']);
+    const listed = JSON.parse((await sigil(['ledger', 'show', blocked])).stdout) as { state: string; reason: string };
+    expect(listed).toMatchObject({ state: 'REJECTED', reason: expect.stringContaining('rule "deny-list"') });
+
+    const audit = await sigil(['audit', 'verify']);
+    expect(audit.code).toBe(0);
+    const shown = JSON.parse((await sigil(['audit', 'show', '--tx', blocked])).stdout) as unknown;
+    expect(JSON.stringify(shown)).toMatch(/tx\.claimed.*tx\.policy.*tx\.rejected/);
   });
 
   it('rejects bad daemon flags with a clear message and exit 2 or 1', async () => {
