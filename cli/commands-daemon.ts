@@ -21,7 +21,7 @@ import { DynamoDbRateLimiter } from '../lib/store/rate-limit-dynamodb.js';
 import { SqliteRateLimiter } from '../lib/store/rate-limit-sqlite.js';
 import { HttpTatumApi } from '../lib/tatum/client.js';
 import { PENDING_ID } from '../lib/tatum/pending-transaction.js';
-import { defaultBurstFor, type RateLimiter } from '../lib/tatum/rate-limiter.js';
+import { defaultBurstFor, MemoryRateLimiter, type RateLimiter } from '../lib/tatum/rate-limiter.js';
 import { DynamoDbWalletActivity } from '../lib/store/wallet-activity-dynamodb.js';
 import { SqliteWalletActivity } from '../lib/store/wallet-activity-sqlite.js';
 import type { WalletActivity } from '../lib/store/wallet-activity.js';
@@ -45,7 +45,8 @@ function tableName(ctx: CommandContext, variable: string): string {
   return name;
 }
 
-function openBackend(ctx: CommandContext, ratePerSecond: number): Backend {
+/** `sharedLimiter`: the daemon shares its Tatum budget with every process on the API key (the table is required). */
+function openBackend(ctx: CommandContext, ratePerSecond: number, { sharedLimiter = true } = {}): Backend {
   const { config } = ctx;
   const rate = { ratePerSecond, burst: defaultBurstFor(ratePerSecond) };
   if (config.store.kind === 'local') {
@@ -56,7 +57,11 @@ function openBackend(ctx: CommandContext, ratePerSecond: number): Backend {
   }
   const client = new DynamoDBClient({ ...(config.aws.region ? { region: config.aws.region } : {}), ...(config.aws.endpoint ? { endpoint: config.aws.endpoint } : {}) });
   const ledger = new DynamoDbLedger(client, tableName(ctx, 'SIGIL_LEDGER_TABLE'));
-  const rateLimiter = new DynamoDbRateLimiter({ client, tableName: tableName(ctx, 'SIGIL_RATE_LIMIT_TABLE'), ...rate });
+  // `ledger` (one replace at most, from a laptop) may go without the shared table.
+  const rateLimiter =
+    !sharedLimiter && !ctx.io.env.SIGIL_RATE_LIMIT_TABLE
+      ? new MemoryRateLimiter(rate)
+      : new DynamoDbRateLimiter({ client, tableName: tableName(ctx, 'SIGIL_RATE_LIMIT_TABLE'), ...rate });
   // Activity is optional from a laptop (`ledger` commands need none); the daemon refuses velocity rules without it.
   const activityTable = ctx.io.env.SIGIL_ACTIVITY_TABLE;
   const activity = activityTable ? new DynamoDbWalletActivity({ client, tableName: tableName(ctx, 'SIGIL_ACTIVITY_TABLE') }) : undefined;
@@ -197,7 +202,7 @@ const ledger: Command = {
   },
   async run(ctx) {
     const [verb, id] = ctx.args.positionals;
-    const backend = openBackend(ctx, 1);
+    const backend = openBackend(ctx, 1, { sharedLimiter: false });
     try {
       if (verb === 'show' && id !== undefined) {
         if (!PENDING_ID.test(id)) throw new InvalidInputError('ledger show takes a pending transaction id (24 hex)');

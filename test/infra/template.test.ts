@@ -262,3 +262,13 @@ describe('serverless.yml', () => {
     }
   });
 });
+
+describe('stack outputs', () => {
+  it('give the operator every name `sigil --store aws` needs: tables, the wallet key and the audit key ARN', () => {
+    const outputs = template.Outputs ?? {};
+    for (const name of ['WalletTableName', 'LedgerTableName', 'RateLimitTableName', 'ActivityTableName', 'AuditTableName']) expect(outputs[name], name).toBeDefined();
+    expect(obj(outputs.WalletKeyArn).Value).toEqual({ 'Fn::GetAtt': ['WalletKey', 'Arn'] });
+    // The ARN, not the alias: every audit entry names the key that MACed it, and verify compares that name.
+    expect(obj(outputs.AuditKeyArn).Value).toEqual({ 'Fn::GetAtt': ['AuditKey', 'Arn'] });
+  });
+});
