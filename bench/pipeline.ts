@@ -18,7 +18,12 @@ import { MemoryEventSink } from '../lib/events/event-sink.js';
 import { DEFAULT_FEE_CAPS, type PipelineDeps } from '../lib/pipeline/deps.js';
 import { OpenedWalletCache } from '../lib/pipeline/opened-wallets.js';
 import { runPass } from '../lib/pipeline/pass.js';
+import { LocalHmacAuditMac, localAuditKeyPath } from '../lib/audit/audit-mac.js';
+import { ChainedAuditTrail } from '../lib/audit/audit-trail.js';
+import { parsePolicyFile } from '../lib/policy/policy-file.js';
+import { SqliteAuditStore } from '../lib/store/audit-sqlite.js';
 import { SqliteLedger } from '../lib/store/ledger-sqlite.js';
+import { SqliteWalletActivity } from '../lib/store/wallet-activity-sqlite.js';
 import { SqliteWalletStore } from '../lib/store/sqlite-wallet-store.js';
 import { HttpTatumApi } from '../lib/tatum/client.js';
 import { defaultBurstFor, MemoryRateLimiter } from '../lib/tatum/rate-limiter.js';
@@ -27,6 +32,15 @@ import { startTatumSimulator } from '../sandbox/tatum/simulator.js';
 import { startMotoForBench } from './harness.js';
 
 const API_KEY = 'bench-api-key-0123456789';
+/** The guard rails as a daemon runs with them: a deny-list, a velocity-capped ALLOW, unusual-activity checks. */
+const POLICY = parsePolicyFile(`rules:
+  - { name: deny-list, action: BLOCK, when: { to: { deny: ["0x000000000000000000000000000000000000dead"] } } }
+  - { name: capped, action: ALLOW, when: { amount: { max: "1" }, velocity: { window: 1h, maxCount: 1000 } } }
+default: BLOCK
+unusual:
+  burst: { window: 10m, maxCount: 1000 }
+  firstTimeDestination: true
+`);
 const WALLETS = 50;
 const TXS = 1000;
 
@@ -46,6 +60,10 @@ async function onePass(label: string, provider: KeyProvider, kmsDecrypts: () => 
   const sim = await startTatumSimulator({ apiKey: API_KEY, latencyMs: 20, network: 'testnet', ...(simulatorLimit ? { rateLimit: { ratePerSecond: simulatorLimit, burst: simulatorLimit } } : {}) });
   const store = SqliteWalletStore.open(join(dir, 'sigil.db'));
   const ledger = SqliteLedger.open(join(dir, 'sigil.db'));
+  // As `sigil daemon` keeps them: the activity history and the audit trail in the store's file.
+  const activity = SqliteWalletActivity.open(join(dir, 'sigil.db'));
+  const auditStore = SqliteAuditStore.open(join(dir, 'sigil.db'));
+  const auditMac = await LocalHmacAuditMac.open(localAuditKeyPath(join(dir, 'sigil.db')), { create: true });
   try {
     const service = walletService({ store, keys: async () => provider, events: new MemoryEventSink(), registry: defaultRegistry });
     const wallets: string[] = [];
@@ -71,6 +89,9 @@ async function onePass(label: string, provider: KeyProvider, kmsDecrypts: () => 
       keys: provider,
       events: new MemoryEventSink(),
       openedWallets: new OpenedWalletCache({ maxEntries: 1000, maxAgeMs: 600_000 }),
+      policy: POLICY,
+      activity,
+      audit: new ChainedAuditTrail(auditStore, auditMac),
       now: Date.now,
       owner: `bench:${concurrency}:${ratePerSecond}`,
       config: { network: 'testnet', leaseMs: 600_000, approvalRetryMs: 60_000, settleAfterMs: 600_000, feeCaps: DEFAULT_FEE_CAPS, concurrency },
@@ -92,6 +113,9 @@ async function onePass(label: string, provider: KeyProvider, kmsDecrypts: () => 
       decrypts: decryptsBefore === null || decryptsAfter === null ? null : decryptsAfter - decryptsBefore,
     };
   } finally {
+    auditMac.close();
+    await auditStore.close();
+    await activity.close();
     await ledger.close();
     await store.close();
     await sim.close();

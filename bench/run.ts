@@ -18,7 +18,7 @@ printTable('Custody (issue 3)', custody.figures);
 for (const note of custody.notes) console.log(`\n${note}`);
 
 const pipeline = await pipelineFigures();
-console.log('\n### Pipeline (issue 4): one pass, 1,000 pending EVM txs over 50 wallets, simulator latency 20 ms, SQLite store\n');
+console.log('\n### Pipeline (issues 4 and 7): one pass, 1,000 pending EVM txs over 50 wallets, simulator latency 20 ms, SQLite store, with a policy, the activity history and the audit trail\n');
 console.log('| run | seconds | tx/s | completed | Tatum calls | 429s | KMS Decrypts |');
 console.log('| --- | --- | --- | --- | --- | --- | --- |');
 for (const run of pipeline.runs) {

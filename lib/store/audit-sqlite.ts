@@ -82,7 +82,9 @@ export class SqliteAuditStore implements AuditStore {
   static open(path: string, options?: SqliteOpenOptions & { readonly readonly?: false }): SqliteAuditStore;
   static open(path: string, options: SqliteOpenOptions): SqliteAuditStore | 'missing';
   static open(path: string, options: SqliteOpenOptions = {}): SqliteAuditStore | 'missing' {
-    const db = openSqliteDatabase(path, options);
+    // Its own connection, without an fsync per append: the entries reach the disk with the next ledger commit's
+    // fsync (WAL) — a power loss may drop the newest entries, which the ledger still records as states.
+    const db = openSqliteDatabase(path, { durability: 'normal', ...options });
     if (db === 'missing') return db;
     try {
       return new SqliteAuditStore(db, { ownsDatabase: true });

@@ -9,7 +9,8 @@
  * - `synchronous = FULL`: in WAL mode NORMAL is crash-safe for the process but may lose the last commits on
  *   power loss. A lost commit here is a wallet whose signatureId was already handed to Tatum, or a ledger
  *   claim whose transaction was already signed (a double-sign risk); an fsync per commit is cheap at
- *   Sigil's write rate.
+ *   Sigil's write rate. The audit trail and the activity history open their own connections with
+ *   `durability: 'normal'` (many small commits per transaction; see SqliteOpenOptions.durability).
  * - Schema: `meta(component, version)`; each component (base, wallets, ledger…) brings an ordered list of
  *   migrations, applied under `BEGIN IMMEDIATE` so that processes opening a new file at once apply each
  *   step exactly once. A database from a newer build is refused (UNSUPPORTED_SCHEMA), never downgraded.
@@ -30,6 +31,13 @@ export interface SqliteOpenOptions {
   readonly readonly?: boolean;
   /** How long a write waits for another process's write lock. Default 5000 ms. */
   readonly busyTimeoutMs?: number;
+  /**
+   * 'full' (default): every commit is fsynced. 'normal': commits of this connection reach the disk with the
+   * next fsync of any connection to the file (in WAL mode, the next ledger or wallet commit) or a checkpoint;
+   * a power loss may lose them, a crash of the process does not. Only for records whose loss is tolerable
+   * and documented (the audit trail's newest entries, wallet-activity history); never wallets or the ledger.
+   */
+  readonly durability?: 'full' | 'normal';
 }
 
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
@@ -219,7 +227,7 @@ export function openSqliteDatabase(path: string, options: SqliteOpenOptions = {}
       checkComponentVersion(db, 'base', BASE_MIGRATIONS.length);
     } else {
       enableWal(db, path, busyTimeoutMs);
-      db.pragma('synchronous = FULL');
+      db.pragma(options.durability === 'normal' ? 'synchronous = NORMAL' : 'synchronous = FULL');
       // Checked again under the write lock: the first check may have raced another process's creation.
       db.transaction(() => {
         checkSigilDatabase(db);

@@ -136,7 +136,9 @@ export class SqliteWalletActivity implements WalletActivity {
 
   /** Open (creating and migrating) the database at `path` for this store alone; `close()` closes it. */
   static open(path: string, options: Pick<SqliteOpenOptions, 'busyTimeoutMs'> & Omit<SqliteWalletActivityOptions, 'ownsDatabase'> = {}): SqliteWalletActivity {
-    const db = openSqliteDatabase(path, options.busyTimeoutMs !== undefined ? { busyTimeoutMs: options.busyTimeoutMs } : {});
+    // Its own connection, without an fsync per commit: a power loss may drop the newest entries (a velocity
+    // count one short until the next window), never a wallet or a ledger record (SqliteOpenOptions.durability).
+    const db = openSqliteDatabase(path, { durability: 'normal', ...(options.busyTimeoutMs !== undefined ? { busyTimeoutMs: options.busyTimeoutMs } : {}) });
     try {
       return new SqliteWalletActivity(db, { ...options, ownsDatabase: true });
     } catch (error) {

@@ -166,3 +166,17 @@ describe('SqliteSettings', () => {
     expect(thrown(() => settings.set('k', 'w')).code).toBe('STORE_UNAVAILABLE');
   });
 });
+
+describe('durability per connection', () => {
+  it("fsyncs every commit by default; durability 'normal' (the audit trail's and the activity history's own connections) does not", () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'sigil-durability-')), 'sigil.db');
+    const synchronous = (db: SqliteDatabase) => db.pragma('synchronous', { simple: true });
+    const full = openSqliteDatabase(path);
+    const normal = openSqliteDatabase(path, { durability: 'normal' });
+    expect(synchronous(full)).toBe(2); // FULL
+    expect(synchronous(normal)).toBe(1); // NORMAL, on this connection only
+    expect(synchronous(openSqliteDatabase(path))).toBe(2);
+    expect(full.pragma('journal_mode', { simple: true })).toBe('wal'); // NORMAL is crash-safe only in WAL mode
+    for (const db of [full, normal]) db.close();
+  });
+});
