@@ -7,6 +7,7 @@
  *   definition matches what the code emits), with the counts the pass implies.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { assertDashboardCovers } from '../../infra/dashboard/coverage.js';
 import { LocalHmacAuditMac, localAuditKeyPath } from '../../lib/audit/audit-mac.js';
@@ -63,7 +64,16 @@ describe('a pass, as the audit trail and the metrics see it', () => {
     expect(rejected).toMatchObject({ actor: 'observed', detail: { rule: 'large', reason: expect.stringContaining('rule "large"') } });
     const policy = (await store.entries(`tx#${paid}`)).map((i) => (i as { entry: AuditEntry }).entry)[1]!;
     expect(policy.detail).toEqual({ step: 'approve', action: 'ALLOW', rule: null, reason: 'no rule matched; default ALLOW' });
-    expect(JSON.stringify(await store.recent(100))).not.toContain(key.slice(2));
+    // No secret anywhere the pass wrote: the audit entries, the events, and the raw bytes of the database
+    // (wallets, ledger, activity, audit) and its write-ahead log.
+    const needle = key.slice(2);
+    expect(JSON.stringify(await store.recent(100))).not.toContain(needle);
+    expect(JSON.stringify(h.events.memory.events)).not.toContain(needle);
+    for (const file of [h.dbPath, `${h.dbPath}-wal`]) {
+      const bytes = existsSync(file) ? readFileSync(file) : Buffer.alloc(0);
+      expect(bytes.includes(Buffer.from(needle, 'hex')), file).toBe(false);
+      expect(bytes.includes(Buffer.from(needle)), file).toBe(false);
+    }
 
     const intact = await verifyAuditTrail(store, mac);
     expect(intact).toMatchObject({ ok: true, streams: 2, entries: 10 });

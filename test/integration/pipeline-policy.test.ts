@@ -183,3 +183,30 @@ describe('UTXO change', () => {
     expect(await h.record(leaked)).toMatchObject({ state: 'REJECTED', reason: 'policy: no rule matched; default BLOCK' });
   });
 });
+
+describe('unusual activity', () => {
+  it('a first payment to a destination and a burst raise Unusual Activity events (alerts, not blocks); repeats to a known destination do not', async () => {
+    const h = await start(`
+rules: []
+default: ALLOW
+unusual:
+  burst: { window: 10m, maxCount: 2 }
+  firstTimeDestination: true
+`);
+    const wallet = await ethWallet(h);
+    const friend = `0x${'f1'.repeat(20)}`;
+    const pay = (nonce: number, to = friend) => h.addPending({ chain: 'ETH', hashes: [wallet.id], serializedTransaction: evmTransfer({ to, value: 1n, nonce, gas: 21_000, gasPrice: GWEI }) });
+    const first = pay(0);
+    await runPass(h.deps, {}, 'all');
+    expect(h.events.of('Unusual Activity')).toEqual([expect.objectContaining({ pendingId: first, wallet: wallet.id, kind: 'first-time-destination' })]);
+    h.clock.advance(1_000);
+    const second = pay(1);
+    await runPass(h.deps, {}, 'all');
+    expect(h.events.count('Unusual Activity', second)).toBe(0);
+    h.clock.advance(1_000);
+    const third = pay(2);
+    await runPass(h.deps, {}, 'all');
+    expect(h.events.of('Unusual Activity').filter((e) => e.pendingId === third).map((e) => e.kind)).toEqual(['burst']);
+    for (const id of [first, second, third]) expect((await h.record(id)).state).toBe('COMPLETED');
+  });
+});
