@@ -14,7 +14,6 @@
 import {
   ConditionalCheckFailedException,
   CreateTableCommand,
-  DescribeTableCommand,
   PutItemCommand,
   QueryCommand,
   ScanCommand,
@@ -25,6 +24,7 @@ import { dayOf, detailText, parseStoredAuditEntry, type AuditEntry, type StoredA
 import { DEFAULT_ENTRIES_PAGE, MAX_ENTRIES_PAGE, type AuditStore, type AuditStreamsPage } from '../audit/audit-store.js';
 import { InvalidInputError, SigilError } from '../errors.js';
 import { StoreError } from './store-error.js';
+import { waitUntilTableActive } from './dynamodb-table-ready.js';
 
 type Item = Record<string, AttributeValue>;
 
@@ -255,13 +255,7 @@ export async function createAuditTable(client: DynamoDBClient, name: string, tim
         ],
       }),
     );
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const described = await client.send(new DescribeTableCommand({ TableName: name }));
-      if (described.Table?.TableStatus === 'ACTIVE') return;
-      if (Date.now() > deadline) throw new StoreError('STORE_UNAVAILABLE', `audit table ${name} did not become ACTIVE within ${timeoutMs} ms`, { table: name });
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    await waitUntilTableActive(client, name, 'audit', timeoutMs);
   } catch (error) {
     throw toAuditStoreError(error, name, 'createAuditTable');
   }

@@ -13,7 +13,6 @@
  */
 import {
   CreateTableCommand,
-  DescribeTableCommand,
   UpdateTimeToLiveCommand,
   type AttributeValue,
   type DynamoDBClient,
@@ -23,6 +22,7 @@ import { LEDGER_SCHEMA_VERSION, type LedgerRecord } from './ledger.js';
 import { checkSchemaVersion, encodeLedgerRecord, isContentHash, parseLedgerRecord, PENDING_ID } from './ledger-record.js';
 import { attentionOf, type SpendClaim } from './ledger-transitions.js';
 import { StoreError } from './store-error.js';
+import { waitUntilTableActive } from './dynamodb-table-ready.js';
 
 export type Item = Record<string, AttributeValue>;
 
@@ -139,13 +139,7 @@ export async function createLedgerTable(client: DynamoDBClient, name: string, ti
         ],
       }),
     );
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const described = await client.send(new DescribeTableCommand({ TableName: name }));
-      if (described.Table?.TableStatus === 'ACTIVE') break;
-      if (Date.now() > deadline) throw new StoreError('STORE_UNAVAILABLE', `ledger table ${name} did not become ACTIVE within ${timeoutMs} ms`, { table: name });
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    await waitUntilTableActive(client, name, 'ledger', timeoutMs);
     await client.send(new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: { Enabled: true, AttributeName: TTL_ATTRIBUTE } }));
   } catch (error) {
     throw toDynamoStoreError(error, name, 'createLedgerTable');

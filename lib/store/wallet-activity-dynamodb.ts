@@ -25,7 +25,6 @@ import { createHash } from 'node:crypto';
 import {
   ConditionalCheckFailedException,
   CreateTableCommand,
-  DescribeTableCommand,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
@@ -50,6 +49,7 @@ import {
   type ActivitySinceOptions,
   type WalletActivity,
 } from './wallet-activity.js';
+import { waitUntilTableActive } from './dynamodb-table-ready.js';
 
 type Item = Record<string, AttributeValue>;
 
@@ -327,13 +327,7 @@ export async function createActivityTable(client: DynamoDBClient, name: string, 
         ],
       }),
     );
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const described = await client.send(new DescribeTableCommand({ TableName: name }));
-      if (described.Table?.TableStatus === 'ACTIVE') break;
-      if (Date.now() > deadline) throw new StoreError('STORE_UNAVAILABLE', `activity table ${name} did not become ACTIVE within ${timeoutMs} ms`, { table: name });
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    await waitUntilTableActive(client, name, 'activity', timeoutMs);
     await client.send(new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: { Enabled: true, AttributeName: ACTIVITY_TTL_ATTRIBUTE } }));
   } catch (error) {
     throw unavailable(error, name, 'createActivityTable');
