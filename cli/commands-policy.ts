@@ -4,7 +4,9 @@
  * (one item of GET /v3/kms/pending/{chain}), validated as the daemon validates it; its wallets are read from
  * the store (public records only: no secret is opened). An EVM transaction is decided as sent: fields the
  * pipeline would fill (nonce, gas, fee) are open here, and conditions on them do not hold.
- * Velocity comes from the store's activity history when there is one (the daemon's SQLite file), else zero.
+ * Velocity comes from the store's activity history, read only (the daemon's SQLite file); where there is none
+ * (`--store aws` from a laptop, a store that never signed) every wallet counts as having signed nothing, and
+ * the output says so.
  */
 import { InvalidInputError } from '../lib/errors.js';
 import { parseFourEyeUrl } from '../lib/pipeline/four-eye.js';
@@ -39,10 +41,22 @@ function printable(value: unknown): unknown {
   return JSON.parse(JSON.stringify(value, (_key, v) => (typeof v === 'bigint' ? v.toString() : v instanceof Set ? [...v] : v)));
 }
 
-/** The daemon's activity history: in its SQLite file (local store); none for --store aws from a laptop. */
+/** The daemon's activity history in its SQLite file, read only; none for --store aws from a laptop. */
 function openActivity(ctx: CommandContext): WalletActivity | undefined {
-  return ctx.config.store.kind === 'local' ? SqliteWalletActivity.open(ctx.config.store.path) : undefined;
+  if (ctx.config.store.kind !== 'local') return undefined;
+  const opened = SqliteWalletActivity.openReadOnly(ctx.config.store.path);
+  return opened === 'missing' ? undefined : opened;
 }
+
+/** No history: every wallet has signed nothing (for `policy test` only; the daemon refuses velocity without history). */
+const NO_HISTORY: WalletActivity = {
+  record: async () => {
+    throw new InvalidInputError('policy test records nothing');
+  },
+  since: async () => [],
+  hasSentTo: async () => false,
+  close: async () => {},
+};
 
 async function testPending(ctx: CommandContext, path: string): Promise<number> {
   const policyFile = policyFlag(ctx);
@@ -56,9 +70,9 @@ async function testPending(ctx: CommandContext, path: string): Promise<number> {
   const input = policyInputOfSerialized(chain, pending.serializedTransaction, pending, wallets);
   const activity = openActivity(ctx);
   try {
-    const decision = await decideInput(policy, input, { activity, now: Date.now(), pendingId: pending.id });
+    const decision = await decideInput(policy, input, { activity: activity ?? NO_HISTORY, now: Date.now(), pendingId: pending.id });
     const source = policyFile ? 'file' : typeof externalUrl === 'string' ? 'default: REQUIRE_APPROVAL (--externalUrl, no policy file)' : 'default: ALLOW (no policy file, no --externalUrl)';
-    ctx.print({ id: pending.id, ...decision, policy: source, input: printable(input) });
+    ctx.print({ id: pending.id, ...decision, policy: source, velocity: activity ? 'from the store' : 'no history here: counted as 0', input: printable(input) });
     return 0;
   } finally {
     await activity?.close();

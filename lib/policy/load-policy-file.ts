@@ -30,7 +30,8 @@ export function loadPolicyFile(path: string, registry: ChainRegistry): Policy {
   try {
     return parsePolicyFile(text, { registry });
   } catch (error) {
-    if (error instanceof PolicyFileError) throw new PolicyFileError(error.line, error.path, `${error.message.replace(/^policy file (line \d+|file): /, '')} (in ${path})`);
+    // Same line and field path, the file named once: "policy file line 12: rules[1].when…: reason (in x.yaml)".
+    if (error instanceof PolicyFileError) throw new PolicyFileError(error.line, error.path, `${error.reason} (in ${path})`);
     throw error;
   }
 }

@@ -13,11 +13,14 @@ export const MAX_POLICY_FILE_CHARS = 256 * 1024;
 export class PolicyFileError extends SigilError {
   readonly line: number;
   readonly path: string;
+  /** The reason alone, without the line and the path. */
+  readonly reason: string;
   constructor(line: number, path: string, reason: string) {
     const where = line > 0 ? `line ${line}` : 'file';
     super('POLICY_FILE_INVALID', `policy file ${where}: ${path === '' ? '' : `${path}: `}${reason}`, { line, path });
     this.line = line;
     this.path = path;
+    this.reason = reason;
   }
 }
 

@@ -25,7 +25,7 @@ import {
   type ActivitySinceOptions,
   type WalletActivity,
 } from './wallet-activity.js';
-import { migrateComponent, openSqliteDatabase, toStoreError, type SqliteDatabase, type SqliteOpenOptions } from './sqlite.js';
+import { checkComponentVersion, migrateComponent, openSqliteDatabase, readComponentVersion, toStoreError, type SqliteDatabase, type SqliteOpenOptions } from './sqlite.js';
 import { StoreError } from './store-error.js';
 
 /** Migration i takes the `activity` component from version i to i + 1 (sqlite.ts migrateComponent). */
@@ -98,7 +98,9 @@ export class SqliteWalletActivity implements WalletActivity {
     this.#db = db;
     this.#ownsDb = options.ownsDatabase ?? false;
     this.#retentionMs = options.retentionMs ?? ACTIVITY_RETENTION_MS;
-    migrateComponent(db, 'activity', ACTIVITY_MIGRATIONS);
+    // A read-only connection (openReadOnly) reads what is there; record() then fails with STORE_UNAVAILABLE.
+    if (db.readonly) checkComponentVersion(db, 'activity', ACTIVITY_MIGRATIONS.length);
+    else migrateComponent(db, 'activity', ACTIVITY_MIGRATIONS);
     const selectEntry = db.prepare('SELECT wallet, pending_id, chain, at, amount, destinations FROM activity_entry WHERE wallet = ? AND pending_id = ?');
     const insertEntry = db.prepare('INSERT INTO activity_entry (wallet, pending_id, chain, at, time_key, amount, destinations) VALUES (?, ?, ?, ?, ?, ?, ?)');
     const prune = db.prepare('DELETE FROM activity_entry WHERE wallet = ? AND at < ?');
@@ -141,6 +143,25 @@ export class SqliteWalletActivity implements WalletActivity {
     const db = openSqliteDatabase(path, { durability: 'normal', ...(options.busyTimeoutMs !== undefined ? { busyTimeoutMs: options.busyTimeoutMs } : {}) });
     try {
       return new SqliteWalletActivity(db, { ...options, ownsDatabase: true });
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  /**
+   * The history of the database at `path` for reading only (`sigil policy test`): nothing is created or
+   * migrated; 'missing' when there is no file or it has never held activity.
+   */
+  static openReadOnly(path: string): SqliteWalletActivity | 'missing' {
+    const db = openSqliteDatabase(path, { readonly: true });
+    if (db === 'missing') return 'missing';
+    try {
+      if (readComponentVersion(db, 'activity') === 0) {
+        db.close();
+        return 'missing';
+      }
+      return new SqliteWalletActivity(db, { ownsDatabase: true });
     } catch (error) {
       db.close();
       throw error;

@@ -101,3 +101,20 @@ describe('sigil policy', () => {
     await ledger.close();
   });
 });
+
+describe('sigil policy, read only', () => {
+  it('names the field path once, and test creates nothing in a store that never signed', async () => {
+    writeFileSync(join(root, 'typo.yaml'), 'rules:\n  - { name: x, action: BLOCK, when: { amount: { max: 1.5 } } }\ndefault: ALLOW\n');
+    const run = await sigil(['policy', 'check', 'typo.yaml']);
+    expect(run.stderr).toMatch(/^sigil: policy file line 2: rules\[0\]\.when\.amount\.max: expected a quoted decimal string like "1\.5", got 1\.5 \(in .*typo\.yaml\)$/m);
+    expect(run.stderr.match(/rules\[0\]\.when\.amount\.max/g)).toHaveLength(1);
+
+    const Database = (await import('better-sqlite3')).default;
+    const tables = () => (new Database(db, { readonly: true }).prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>).map((t) => t.name);
+    const before = tables();
+    writeFileSync(join(root, 'velocity.yaml'), 'rules:\n  - { name: v, action: ALLOW, when: { velocity: { window: 1h, maxCount: 1 } } }\ndefault: BLOCK\n');
+    const tested = await sigil(['policy', 'test', pending(`0x${'78'.repeat(20)}`, '1'), '--policy', 'velocity.yaml', '--path', db]);
+    expect(tested.json()).toMatchObject({ action: 'ALLOW', rule: 'v', velocity: 'no history here: counted as 0' });
+    expect(tables()).toEqual(before);
+  });
+});
