@@ -192,13 +192,14 @@ function publicView(record: Awaited<ReturnType<Ledger['get']>>) {
 
 const ledger: Command = {
   name: 'ledger',
-  usage: 'ledger list [--state S] | show <id> | replace <id> --reason TEXT [--bump PERCENT]',
+  usage: 'ledger list [--state S] | show <id> | replace <id> --reason TEXT [--bump PERCENT] [--policy FILE]',
   summary: "the operators' view of the ledger (no secrets in it)",
   positionals: [1, 2],
   flags: {
     state: { type: 'string', value: 'STATE', description: `with list: only records in this state (${LEDGER_STATES.join(', ')})` },
     reason: { type: 'string', value: 'TEXT', description: 'with replace: why (kept in the ledger and the event)' },
     bump: { type: 'string', value: 'PERCENT', description: 'with replace: fee increase in percent, 10–500 (default 25)' },
+    policy: { type: 'string', value: 'FILE', description: "with replace: the daemon's policy file; a replacement it blocks is refused" },
   },
   async run(ctx) {
     const [verb, id] = ctx.args.positionals;
@@ -224,8 +225,10 @@ const ledger: Command = {
         if (!reason) throw new InvalidInputError('ledger replace needs --reason: it is kept in the ledger history and the event');
         const bumpText = ctx.args.flags.bump;
         const bumpPercent = typeof bumpText === 'string' ? Number(bumpText) : undefined;
-        const { handle } = ctx.open('read');
-        const deps = await pipelineDeps(ctx, handle, backend, {});
+        const { handle, audit } = ctx.open('read');
+        const policyPath = typeof ctx.args.flags.policy === 'string' ? ctx.args.flags.policy : undefined;
+        const policy = policyPath === undefined ? undefined : loadPolicyFile(pathOperand(ctx, policyPath), ctx.registry);
+        const deps = { ...(await pipelineDeps(ctx, handle, backend, {})), ...(policy ? { policy } : {}), ...(audit ? { audit } : {}) };
         const operator = `${userInfo().username}@${hostname()}`.replace(/\s+/g, '_');
         const record = await replaceStuckEvmTransaction(deps, { id, reason, operator, ...(bumpPercent !== undefined ? { bumpPercent } : {}) });
         deps.openedWallets.clear();

@@ -13,6 +13,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { KmsAuditMac } from '../lib/audit/audit-mac.js';
+import { EmfMetrics } from '../lib/metrics/emf.js';
 import { ChainedAuditTrail } from '../lib/audit/audit-trail.js';
 import { DynamoDbAuditStore } from '../lib/store/audit-dynamodb.js';
 import { parseFunctionsConfig, type FunctionsConfig } from '../lib/aws-config.js';
@@ -28,6 +29,8 @@ export interface WalletContainer {
   readonly config: FunctionsConfig;
   readonly dynamo: DynamoDBClient;
   readonly deps: WalletDeps;
+  /** KMS calls and throttles of this container (EMF on stdout), flushed by each handler before it returns. */
+  readonly metrics: EmfMetrics;
 }
 
 let cached: WalletContainer | undefined;
@@ -38,13 +41,15 @@ export function walletContainer(env: Readonly<Record<string, string | undefined>
   const config = parseFunctionsConfig(env);
   const dynamo = new DynamoDBClient({});
   const kms = new KMSClient({});
-  const keys = Promise.resolve(new AwsKmsKeyProvider({ client: kms, keyId: config.kmsKeyId }));
+  const metrics = new EmfMetrics({ stage: config.stage });
+  const keys = Promise.resolve(new AwsKmsKeyProvider({ client: kms, keyId: config.kmsKeyId, metrics }));
   const audit = config.audit
     ? new ChainedAuditTrail(new DynamoDbAuditStore({ client: dynamo, tableName: config.audit.table }), new KmsAuditMac({ client: kms, keyId: config.audit.keyId }))
     : undefined;
   cached = {
     config,
     dynamo,
+    metrics,
     deps: {
       store: new DynamoDbWalletStore({ client: dynamo, tableName: config.walletTable, registry: defaultRegistry }),
       keys: () => keys,
@@ -89,7 +94,15 @@ export function parseCreateWalletRequest(event: unknown, stageNetwork: string): 
 }
 
 export async function handler(event: unknown): Promise<MnemonicWalletResult> {
-  const { config, deps } = walletContainer();
+  const container = walletContainer();
+  try {
+    return await createFor(container, event);
+  } finally {
+    await container.metrics.flush().catch(() => undefined);
+  }
+}
+
+async function createFor({ config, deps }: WalletContainer, event: unknown): Promise<MnemonicWalletResult> {
   const request = parseCreateWalletRequest(event, config.network);
   const created = await createMnemonicWallet(deps, request.chain, request.network);
   console.log(`create-wallet: created ${created.signatureId} (${request.chain}, ${request.network})`);

@@ -153,7 +153,15 @@ interface LambdaContext {
 }
 
 export async function handler(_event: unknown, context: LambdaContext): Promise<DrillSummary> {
-  const { config, deps, dynamo } = walletContainer();
+  const container = walletContainer();
+  try {
+    return await drill(container, context);
+  } finally {
+    await container.metrics.flush().catch(() => undefined);
+  }
+}
+
+async function drill({ config, deps, dynamo }: ReturnType<typeof walletContainer>, context: LambdaContext): Promise<DrillSummary> {
   const clock = deps.clock ?? (() => new Date());
   const checkpoints = new DrillCheckpoints(dynamo, config.ledgerTable, config.network);
   const start = await checkpoints.read();

@@ -28,6 +28,7 @@ export const AUDIT_ACTIONS = [
   'tx.broadcast',
   'tx.settled',
   'tx.failed',
+  'tx.replaced',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -1,9 +1,9 @@
 /**
- * What the pipeline tells the audit trail and the metrics about one transaction. Audit entries are written
- * after the ledger transition they describe and are awaited: an audit store that fails makes the step fail
- * (retried by a later pass), so the trail is never silently skipped while the store is down. The gap this
- * leaves is a process that dies between the two writes: the ledger holds the state, the trail lacks that one
- * entry (docs/operations.md, "audit").
+ * What the pipeline tells the audit trail and the metrics about one transaction. Audit entries are awaited.
+ * `tx.policy` is written before the step acts on the decision, so a failed write stops the step and a later pass
+ * decides (and records) again. Every other entry is written after the ledger transition it describes: if that
+ * write fails (or the process dies between the two), the step reports the error but the transition stands and
+ * the trail lacks that one entry; the ledger still holds the state (docs/audit.md, docs/operations.md).
  */
 import type { AuditAction } from '../audit/audit-trail.js';
 import { NO_METRICS, type MetricDimensions, type MetricName, type Metrics } from '../metrics/metrics.js';

@@ -4,6 +4,9 @@
  * Nodes accept a replacement only when every fee rises by at least 10%; the default bump is 25%. The ledger
  * keeps the old raw beside the new one (replaceSigned moves the nonce claim to the new bytes in the same write),
  * then the new bytes are broadcast; whichever version mines, the nonce is spent once.
+ * The replacement is decided by the policy like any transaction (a fee bump may cross a fee ceiling): BLOCK
+ * refuses it before anything is signed; REQUIRE_APPROVAL does not ask the four-eye service, the operator who asks
+ * is the approval, and both the decision and the replacement are in the audit trail.
  */
 import { familyOf } from '../chains/index.js';
 import type { EvmTransaction } from '../chains/evm/index.js';
@@ -11,7 +14,11 @@ import { InvalidInputError, SigilError } from '../errors.js';
 import type { LedgerRecord } from '../store/ledger.js';
 import { broadcastSigned } from './broadcast.js';
 import { feeCapsFor, type PipelineDeps } from './deps.js';
+import { parsePendingTransaction } from '../tatum/pending-transaction.js';
+import { auditTx } from './observe.js';
+import { decideInput, effectivePolicy, policyInputOfParsed } from './policy-gate.js';
 import { signWithWallets } from './sign.js';
+import { loadWallets } from './wallet-lookup.js';
 
 export interface ReplaceRequest {
   readonly id: string;
@@ -47,8 +54,16 @@ export async function replaceStuckEvmTransaction(deps: PipelineDeps, request: Re
     throw new SigilError('ABOVE_CAP', `the replacement fee ${highest} wei would exceed the ${chain.chain} cap of ${caps.maxGasPrice}; raise the cap deliberately or wait`, { pendingId: record.id });
   }
   const replacement: EvmTransaction = { ...prepared, ...fees };
+  const pending = parsePendingTransaction(JSON.parse(record.pending));
+  const input = policyInputOfParsed(chain, replacement, pending, await loadWallets(deps.wallets, pending));
+  const decision = await decideInput(effectivePolicy(deps.policy, deps.config.fourEye !== undefined), input, { activity: deps.activity, now: deps.now(), pendingId: record.id });
+  await auditTx(deps, record.id, 'tx.policy', { step: 'replace', action: decision.action, rule: decision.rule, reason: decision.reason });
+  if (decision.action === 'BLOCK') {
+    throw new SigilError('POLICY_BLOCKED', `the policy blocks the replacement: ${decision.reason}; nothing was signed`, { pendingId: record.id, ...(decision.rule ? { rule: decision.rule } : {}) });
+  }
   const { signed, spends } = await signWithWallets(deps, record, replacement);
   const replaced = await deps.ledger.replaceSigned(record.id, { raw: signed.raw, hash: signed.txId, spends }, request.reason, request.operator);
+  await auditTx(deps, record.id, 'tx.replaced', { hash: signed.txId, replaces: record.hash, operator: request.operator, reason: request.reason, bumpPercent: percent });
   await deps.events.emit('Transaction Signed', { pendingId: record.id, chain: record.chain, network: record.network, hash: signed.txId, replaces: record.hash, operator: request.operator, reason: request.reason });
   return broadcastSigned(deps, replaced);
 }

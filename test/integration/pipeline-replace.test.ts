@@ -10,6 +10,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { InvalidInputError, SigilError } from '../../lib/errors.js';
 import { runPass } from '../../lib/pipeline/pass.js';
 import { replaceStuckEvmTransaction } from '../../lib/pipeline/replace.js';
+import type { AuditRecordInput } from '../../lib/audit/audit-trail.js';
+import { parsePolicyFile } from '../../lib/policy/policy-file.js';
 import { evmNonceSpendKey } from '../../lib/store/ledger.js';
 import { evmTransfer, startPipelineHarness, type PipelineHarness } from '../support/pipeline-harness.js';
 
@@ -58,6 +60,28 @@ describe('ledger replace', () => {
     await replaceStuckEvmTransaction(h.deps, { id, reason: 'stuck', operator: 'bob', bumpPercent: 50 });
     const latest = Transaction.from(h.broadcastsOf(id).at(-1)!.txData);
     expect([latest.maxFeePerGas, latest.maxPriorityFeePerGas]).toEqual([60n * GWEI, 3n * GWEI]);
+  });
+
+  it('a replacement the policy blocks (its fee crosses a ceiling) is refused before anything is signed; allowed ones are audited', async () => {
+    const h = (harness = await startPipelineHarness());
+    const { id } = await stuckTransfer(h, { gasPrice: 20n * GWEI });
+    // fee = 21,000 gas × price: 0.00042 ETH now, 0.000525 ETH after a 25% bump, 0.00084 ETH after 100%.
+    const policy = parsePolicyFile('rules:\n  - { name: fee-ceiling, action: BLOCK, when: { fee: { min: "0.0006" } } }\ndefault: ALLOW\n');
+    const recorded: AuditRecordInput[] = [];
+    const deps = { ...h.deps, policy, audit: { record: async (input: AuditRecordInput) => (recorded.push(input), {} as never) } };
+    const decryptsBefore = h.keys.decrypts.length;
+    await expect(replaceStuckEvmTransaction(deps, { id, reason: 'stuck', operator: 'carol', bumpPercent: 100 })).rejects.toMatchObject({ code: 'POLICY_BLOCKED', context: { rule: 'fee-ceiling' } });
+    expect(h.keys.decrypts.length).toBe(decryptsBefore);
+    expect((await h.record(id)).history).toEqual([]);
+    await replaceStuckEvmTransaction(deps, { id, reason: 'stuck', operator: 'carol' });
+    expect(recorded.map((r) => [r.action, r.detail.step ?? r.detail.operator])).toEqual([
+      ['tx.policy', 'replace'],
+      ['tx.policy', 'replace'],
+      ['tx.replaced', 'carol'],
+      ['tx.broadcast', undefined],
+      ...(recorded.length === 5 ? [['tx.settled', undefined]] : []),
+    ]);
+    expect(recorded[0]!.detail).toMatchObject({ action: 'BLOCK', rule: 'fee-ceiling' });
   });
 
   it('refuses a bump below 10%, a fee above the cap, and a record that is not signed', async () => {
