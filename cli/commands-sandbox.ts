@@ -22,7 +22,7 @@ const sandbox: Command = {
   summary: 'local chains, a Tatum simulator and the daemon: watch demo payments get signed (npm start)',
   positionals: [0, 0],
   flags: {
-    once: { type: 'boolean', description: 'the fixed scenario (ETH legacy and EIP-1559, BTC P2WPKH), a summary, exit 0 on success' },
+    once: { type: 'boolean', description: 'the fixed scenario (ETH legacy and EIP-1559, BTC P2WPKH, and a 6 ETH payment the policy blocks), a summary, exit 0 on success' },
     reset: { type: 'boolean', description: "wipe the sandbox's wallets and ledger first" },
     dataDir: { type: 'string', value: 'DIR', description: "the sandbox's data folder (default ~/.sigil/sandbox)" },
     period: { type: 'string', value: 'SECONDS', description: 'seconds between daemon passes (default 2)' },

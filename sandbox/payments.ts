@@ -71,7 +71,7 @@ export async function payEthLegacy(sandbox: Sandbox, eth: ChainAccounts, amount:
     signatureId: eth.signatureId,
     index: eth.sender.index,
   });
-  const label = options.expect === 'blocked' ? 'ETH over the policy limit' : 'ETH legacy';
+  const label = options.expect === 'blocked' ? 'ETH over limit' : 'ETH legacy';
   return { label, chain: 'ETH', kind: 'legacy', pendingId, from: eth.sender.address, to: eth.recipient.address, amount, ...(options.expect ? { expect: options.expect } : {}) };
 }
 

@@ -4,8 +4,8 @@
  * and report.
  *
  * - `once`: the fixed scenario, passes every 200 ms until every payment is confirmed (or ended, or the
- *   deadline passed), then the checks of report.ts. Exit code 0 only if every payment confirmed and every
- *   balance is exact.
+ *   deadline passed), then the checks of report.ts. Exit code 0 only if every payment confirmed (the one the
+ *   policy must block: REJECTED and alerted) and every balance is exact.
  * - live: a demo payment every few seconds, passes every `periodMs`, until `signal` (Ctrl-C); then no new
  *   payments, a few seconds for those in flight to finish, the report, exit code 0.
  *

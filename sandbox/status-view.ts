@@ -70,7 +70,7 @@ function progress(status: TxStatus): Segment[] {
 function paymentLine(payment: DemoPayment, status: TxStatus): Segment[] {
   return [
     ['  ', 'plain'],
-    [payment.label.padEnd(13), 'bold'],
+    [payment.label.padEnd(14), 'bold'],
     [formatAmount(payment.chain, payment.amount).padStart(16), 'plain'],
     ['  ', 'plain'],
     ...progress(status),

@@ -5,7 +5,7 @@
  * SSM SecureString holding the webhook URL; '' = no webhook), SIGIL_ALERT_FOLD_SECONDS (default 300),
  * SIGIL_LEDGER_TABLE (where fold windows live).
  *
- * The daemon and the sandbox: `--alertWebhook <url>` (or SIGIL_ALERT_WEBHOOK), `--alertFile <path>`,
+ * The daemon: `--alertWebhook <url>` (or SIGIL_ALERT_WEBHOOK), `--alertFile <path>`,
  * SIGIL_ALERT_FOLD_SECONDS. The console always gets the alerts.
  */
 import { InvalidInputError } from '../errors.js';
@@ -54,7 +54,7 @@ export interface AlertSinkFlags {
   readonly alertFile?: string;
 }
 
-/** `--alertWebhook` (else SIGIL_ALERT_WEBHOOK) and `--alertFile` of the daemon and the sandbox. */
+/** `--alertWebhook` (else SIGIL_ALERT_WEBHOOK) and `--alertFile` of the daemon. */
 export function parseAlertSinkSettings(flags: AlertSinkFlags, env: Env): AlertSinkSettings {
   const webhookText = flags.alertWebhook ?? (env.SIGIL_ALERT_WEBHOOK || undefined);
   const origin = flags.alertWebhook !== undefined ? '--alertWebhook' : 'SIGIL_ALERT_WEBHOOK';

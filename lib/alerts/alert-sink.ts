@@ -70,7 +70,7 @@ export interface AlertingSinkIo {
   readonly clock?: () => number;
 }
 
-/** The daemon's and the sandbox's alerting sink around `inner` (lib/alerts/alert-config.ts parses the settings). */
+/** The daemon's alerting sink around `inner` (lib/alerts/alert-config.ts parses the settings); the sandbox builds its own. */
 export function buildAlertingEventSink(inner: EventSink, settings: AlertSinkSettings, io: AlertingSinkIo): AlertingEventSink {
   const clock = io.clock ?? Date.now;
   const channels: AlertChannel[] = [new ConsoleAlertChannel(io.stderr)];

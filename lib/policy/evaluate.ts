@@ -21,7 +21,7 @@ export interface VelocityTotals {
 
 export interface PolicyContext {
   readonly now: Date;
-  /** Signings of `wallet` in the `windowMs` before `now`, from the ledger. */
+  /** Approvals of `wallet` in the `windowMs` before `now`, from the wallet-activity history. */
   readonly velocity: (wallet: string, windowMs: number) => VelocityTotals;
 }
 

@@ -23,7 +23,7 @@ const INTEGER = /^(0|[1-9][0-9]{0,77})$/;
 const WINDOW = /^([1-9][0-9]{0,5})(s|m|h|d)$/;
 const CLOCK = /^([01][0-9]|2[0-3]):([0-5][0-9])$/;
 const UNIT_MS: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-/** Velocity is read from the ledger; a window longer than a year is a mistake, not a policy. */
+/** Velocity is read from the wallet-activity history; a window longer than a year is a mistake, not a policy. */
 const MAX_WINDOW_MS = 366 * 86_400_000;
 const ANY = /^[\s\S]*$/;
 

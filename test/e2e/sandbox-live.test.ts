@@ -35,15 +35,15 @@ it('streams payments until Ctrl-C, then drains, reports and exits 0', async () =
   });
   // Stop once the stream has made a payment of each kind, the 4th being one the sandbox policy blocks.
   const until = Date.now() + 20_000;
-  while (!/ETH over the policy limit [\d.]+ ETH \(pending/.test(stderr) && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+  while (!/ETH over limit [\d.]+ ETH \(pending/.test(stderr) && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
   ctrlC.abort();
   const { code, summary } = await running;
 
   expect(code).toBe(0);
   expect(JSON.parse(stdout)).toMatchObject({ mode: 'live', run: 1, ok: true, problems: [], unfinished: [] });
-  expect(new Set(summary.payments.map((p) => p.label))).toEqual(new Set(['ETH legacy', 'ETH EIP-1559', 'BTC P2WPKH', 'ETH over the policy limit']));
+  expect(new Set(summary.payments.map((p) => p.label))).toEqual(new Set(['ETH legacy', 'ETH EIP-1559', 'BTC P2WPKH', 'ETH over limit']));
   const [blocked, ...others] = [...summary.payments].sort((a, b) => (a.blocked ? -1 : b.blocked ? 1 : 0));
-  expect(blocked).toMatchObject({ label: 'ETH over the policy limit', ledgerState: 'REJECTED', blocked: { alerted: true } });
+  expect(blocked).toMatchObject({ label: 'ETH over limit', ledgerState: 'REJECTED', blocked: { alerted: true } });
   expect(others.every((p) => p.stage === 'confirmed')).toBe(true);
   expect(stderr).toMatch(/\[sigil alert\] .*Transaction Rejected|\[sigil alert\] .*rejected/i);
   expect(summary.balances.map((b) => b.ok)).toEqual([true, true, true, true]);

@@ -50,7 +50,7 @@ describe('the --once scenario, step by step', () => {
   afterAll(async () => sandbox?.close());
 
   it('creates the four payments at "Tatum" from the app side; the daemon completes three and the policy blocks one', async () => {
-    expect(payments.map((p) => p.label)).toEqual(['ETH legacy', 'ETH EIP-1559', 'BTC P2WPKH', 'ETH over the policy limit']);
+    expect(payments.map((p) => p.label)).toEqual(['ETH legacy', 'ETH EIP-1559', 'BTC P2WPKH', 'ETH over limit']);
     const blocked = payments[3]!;
     expect(await sandbox.deps.ledger.get(blocked.pendingId)).toMatchObject({
       state: 'REJECTED',
@@ -155,7 +155,7 @@ describe('runSandbox --once, twice on one data folder', () => {
     expect(first.summary).toMatchObject({ ok: true, mode: 'once', run: 1, network: 'sandbox', problems: [], unfinished: [] });
     expect(first.summary.payments.map((p) => p.stage)).toEqual(['confirmed', 'confirmed', 'confirmed', 'claimed']);
     const blocked = first.summary.payments[3]!;
-    expect(blocked).toMatchObject({ label: 'ETH over the policy limit', ledgerState: 'REJECTED', txId: null, blocked: { alerted: true } });
+    expect(blocked).toMatchObject({ label: 'ETH over limit', ledgerState: 'REJECTED', txId: null, blocked: { alerted: true } });
     expect(first.summary.alerts).toEqual([expect.objectContaining({ severity: 'high', detailType: 'Transaction Rejected', pendingId: blocked.pendingId })]);
     expect(first.stderr).toContain('[sigil alert]');
     expect(first.stderr).toContain(`sandbox: data folder ${dataDir}`);

@@ -40,7 +40,7 @@ it('npx tsx cli/main.ts sandbox --once exits 0 within 60 s with the summary JSON
     ['ETH legacy', 'confirmed', 'COMPLETED'],
     ['ETH EIP-1559', 'confirmed', 'COMPLETED'],
     ['BTC P2WPKH', 'confirmed', 'COMPLETED'],
-    ['ETH over the policy limit', 'claimed', 'REJECTED'],
+    ['ETH over limit', 'claimed', 'REJECTED'],
   ]);
   expect(summary.balances.every((b) => b.ok === true)).toBe(true);
 
