@@ -21,7 +21,6 @@
  * The entry goes first: a crash before the markers leaves D looking new to the next transaction — a false
  * "first-time" alert, never a missed one. TTL `expiresAt` (epoch s) = at + ACTIVITY_RETENTION_MS on entries.
  */
-import { createHash } from 'node:crypto';
 import {
   ConditionalCheckFailedException,
   CreateTableCommand,
@@ -29,13 +28,10 @@ import {
   PutItemCommand,
   QueryCommand,
   UpdateTimeToLiveCommand,
-  type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { SigilError } from '../errors.js';
 import { StoreError } from './store-error.js';
 import {
-  ACTIVITY_RETENTION_MS,
   ACTIVITY_SCHEMA_VERSION,
   checkActivityEntry,
   checkDestination,
@@ -43,19 +39,27 @@ import {
   checkSinceArguments,
   checkWallet,
   sameTransaction,
-  timeKey,
   timeKeyAfter,
   type ActivityEntry,
   type ActivitySinceOptions,
   type WalletActivity,
 } from './wallet-activity.js';
 import { waitUntilTableActive } from './dynamodb-table-ready.js';
+import {
+  ACTIVITY_TIME_INDEX,
+  ACTIVITY_TTL_ATTRIBUTE,
+  entryItem,
+  entrySk,
+  markerSk,
+  parseEntryItem,
+  parseMarker,
+  unavailable,
+  type Item,
+  type Marker,
+} from './wallet-activity-dynamodb-items.js';
 
-type Item = Record<string, AttributeValue>;
+export { ACTIVITY_TIME_INDEX, ACTIVITY_TTL_ATTRIBUTE } from './wallet-activity-dynamodb-items.js';
 
-export const ACTIVITY_TIME_INDEX = 'byTime';
-export const ACTIVITY_TTL_ATTRIBUTE = 'expiresAt';
-const MAX_PLAIN_DESTINATION = 900;
 const MARKER_CONCURRENCY = 8;
 const PAGE_SIZE = 1000;
 
@@ -65,86 +69,6 @@ export interface DynamoDbWalletActivityOptions {
   readonly tableName: string;
   /** Items per Query page (default 1000; tests use small pages to exercise paging). */
   readonly pageSize?: number;
-}
-
-function entrySk(pendingId: string): string {
-  return `tx#${pendingId}`;
-}
-
-function markerSk(destination: string): string {
-  return destination.length > MAX_PLAIN_DESTINATION ? `dest#sha256:${createHash('sha256').update(destination).digest('hex')}` : `dest#${destination}`;
-}
-
-function entryItem(entry: ActivityEntry): Item {
-  return {
-    wallet: { S: entry.wallet },
-    sk: { S: entrySk(entry.pendingId) },
-    kind: { S: 'entry' },
-    schema: { N: String(ACTIVITY_SCHEMA_VERSION) },
-    pendingId: { S: entry.pendingId },
-    chain: { S: entry.chain },
-    at: { N: String(entry.at) },
-    amount: { S: entry.amount },
-    destinations: { L: entry.destinations.map((d) => ({ S: d })) },
-    timeKey: { S: timeKey(entry.at, entry.pendingId) },
-    [ACTIVITY_TTL_ATTRIBUTE]: { N: String(Math.floor((entry.at + ACTIVITY_RETENTION_MS) / 1000)) },
-  };
-}
-
-function checkSchema(item: Item, origin: string): void {
-  const schema = item.schema?.N !== undefined && /^\d{1,6}$/.test(item.schema.N) ? Number(item.schema.N) : undefined;
-  if (schema !== undefined && schema > ACTIVITY_SCHEMA_VERSION) {
-    throw new StoreError('UNSUPPORTED_SCHEMA', `${origin} has schema ${schema}, newer than this build knows (${ACTIVITY_SCHEMA_VERSION}); upgrade Sigil`, { origin, schema });
-  }
-  if (schema === undefined || schema < 1) throw new StoreError('CORRUPT_RECORD', `${origin}: schema is missing or not a number`, { origin });
-}
-
-function parseEntryItem(item: Item): ActivityEntry {
-  const origin = 'dynamodb wallet activity entry';
-  checkSchema(item, origin);
-  const at = item.at?.N !== undefined && /^\d{1,16}$/.test(item.at.N) ? Number(item.at.N) : Number.NaN;
-  const list = item.destinations?.L;
-  let entry: ActivityEntry;
-  try {
-    entry = checkActivityEntry({
-      wallet: item.wallet?.S as string,
-      pendingId: item.pendingId?.S as string,
-      chain: item.chain?.S as string,
-      at,
-      amount: item.amount?.S as string,
-      destinations: list ? list.map((v) => v.S as string) : (undefined as unknown as string[]),
-    });
-  } catch {
-    throw new StoreError('CORRUPT_RECORD', `${origin} fails the schema (wallet, pendingId, chain, at, amount or destinations)`, { origin });
-  }
-  if (item.kind?.S !== 'entry' || item.sk?.S !== entrySk(entry.pendingId) || item.timeKey?.S !== timeKey(entry.at, entry.pendingId)) {
-    throw new StoreError('CORRUPT_RECORD', `${origin} ${entry.pendingId}: kind, sk or timeKey disagree with the entry`, { origin, pendingId: entry.pendingId });
-  }
-  return entry;
-}
-
-interface Marker {
-  readonly first: string;
-  readonly second?: string;
-}
-
-function parseMarker(item: Item): Marker {
-  const origin = 'dynamodb wallet activity destination marker';
-  checkSchema(item, origin);
-  const first = item.first?.S;
-  const second = item.second?.S;
-  if (item.kind?.S !== 'dest' || first === undefined || !/^[0-9a-f]{24}$/.test(first) || (second !== undefined && !/^[0-9a-f]{24}$/.test(second))) {
-    throw new StoreError('CORRUPT_RECORD', `${origin}: kind, first or second is malformed`, { origin });
-  }
-  return second === undefined ? { first } : { first, second };
-}
-
-/** An AWS SDK failure as a StoreError (SigilErrors pass through); the SDK's text stays in `cause`. */
-function unavailable(error: unknown, table: string, action: string): SigilError {
-  if (error instanceof SigilError) return error;
-  const name = error instanceof Error ? error.name : 'unknown';
-  const missing = name === 'ResourceNotFoundException' ? ' does not exist (create it with createActivityTable or the stack)' : ` failed (${name})`;
-  return new StoreError('STORE_UNAVAILABLE', `${action}: activity table ${table}${missing}`, { table, action, aws: name }, { cause: error });
 }
 
 export class DynamoDbWalletActivity implements WalletActivity {
