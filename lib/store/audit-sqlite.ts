@@ -10,7 +10,7 @@ import type { StoredAuditItem, AuditEntry } from '../audit/audit-entry.js';
 import { dayOf, detailText, parseStoredAuditEntry } from '../audit/audit-entry.js';
 import { DEFAULT_ENTRIES_PAGE, MAX_ENTRIES_PAGE, type AuditStore, type AuditStreamsPage } from '../audit/audit-store.js';
 import { InvalidInputError } from '../errors.js';
-import { checkComponentVersion, migrateComponent, openSqliteDatabase, toStoreError, type SqliteDatabase, type SqliteOpenOptions } from './sqlite.js';
+import { checkComponentVersion, migrateComponent, openSqliteDatabase, prepareCached, toStoreError, type SqliteDatabase, type SqliteOpenOptions } from './sqlite.js';
 import { StoreError } from './store-error.js';
 
 /** Migration i takes the `audit` component from version i to i + 1 (sqlite.ts migrateComponent). */
@@ -113,7 +113,7 @@ export class SqliteAuditStore implements AuditStore {
   #all(sql: string, ...params: unknown[]): AuditRow[] {
     if (this.#absent) return [];
     try {
-      return this.#db.prepare(sql).all(...params) as AuditRow[];
+      return prepareCached(this.#db, sql).all(...params) as AuditRow[];
     } catch (error) {
       throw toStoreError(error, this.#db.name, 'reading the audit trail');
     }
@@ -127,8 +127,7 @@ export class SqliteAuditStore implements AuditStore {
   async append(entry: AuditEntry): Promise<boolean> {
     if (this.#db.readonly) throw new StoreError('STORE_UNAVAILABLE', `appending to the audit trail: database ${this.#db.name} is open read-only`, { path: this.#db.name });
     try {
-      const result = this.#db
-        .prepare(`INSERT INTO audit_entries (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (stream, seq) DO NOTHING`)
+      const result = prepareCached(this.#db, `INSERT INTO audit_entries (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (stream, seq) DO NOTHING`)
         .run(entry.stream, entry.seq, entry.prevHash, entry.at, dayOf(entry.at), entry.action, entry.actor, detailText(entry.detail), entry.hash, entry.mac, entry.macKeyId);
       return result.changes === 1;
     } catch (error) {
@@ -145,7 +144,7 @@ export class SqliteAuditStore implements AuditStore {
     const limit = pageLimit(options.limit, DEFAULT_ENTRIES_PAGE);
     const rows = this.#absent
       ? []
-      : (this.#db.prepare('SELECT DISTINCT stream FROM audit_entries WHERE stream > ? ORDER BY stream LIMIT ?').all(options.cursor ?? '', limit) as Array<{ stream: string }>);
+      : (prepareCached(this.#db, 'SELECT DISTINCT stream FROM audit_entries WHERE stream > ? ORDER BY stream LIMIT ?').all(options.cursor ?? '', limit) as Array<{ stream: string }>);
     const streams = rows.map((row) => row.stream);
     return rows.length === limit ? { streams, cursor: streams[streams.length - 1]! } : { streams };
   }

@@ -15,7 +15,7 @@ import { LedgerBase, type CheckedListQuery, type LedgerOptions } from './ledger-
 import { checkTime } from './ledger-input.js';
 import { checkSchemaVersion, encodeLedgerRecord, isContentHash, parseLedgerRecord, PENDING_ID } from './ledger-record.js';
 import { attentionOf, decideSpendClaim, type Attention, type Plan, type Planner, type SpendClaim } from './ledger-transitions.js';
-import { checkComponentVersion, migrateComponent, openSqliteDatabase, toStoreError, type SqliteDatabase, type SqliteOpenOptions } from './sqlite.js';
+import { checkComponentVersion, migrateComponent, openSqliteDatabase, prepareCached, toStoreError, type SqliteDatabase, type SqliteOpenOptions } from './sqlite.js';
 import { StoreError } from './store-error.js';
 
 /** Migration i takes the `ledger` component from version i to i + 1 (sqlite.ts migrateComponent). */
@@ -134,12 +134,12 @@ export class SqliteLedger extends LedgerBase {
 
   #readTx(id: string): LedgerRecord | undefined {
     if (this.#absent) return undefined;
-    const row = this.#db.prepare('SELECT id, schema, revision, state, record FROM ledger_tx WHERE id = ?').get(id) as TxRow | undefined;
+    const row = prepareCached(this.#db, 'SELECT id, schema, revision, state, record FROM ledger_tx WHERE id = ?').get(id) as TxRow | undefined;
     return row === undefined ? undefined : this.#parseRow(row);
   }
 
   #readSpend(key: string): SpendClaim | undefined {
-    const row = this.#db.prepare('SELECT schema, pending_id, content_hash FROM ledger_spend WHERE key = ?').get(key) as SpendRow | undefined;
+    const row = prepareCached(this.#db, 'SELECT schema, pending_id, content_hash FROM ledger_spend WHERE key = ?').get(key) as SpendRow | undefined;
     if (row === undefined) return undefined;
     checkSchemaVersion(row.schema, 'sqlite ledger_spend row');
     if (!PENDING_ID.test(row.pending_id) || !isContentHash(row.content_hash)) {
@@ -170,7 +170,7 @@ export class SqliteLedger extends LedgerBase {
   #writeSpends(plan: Plan & { write: true }, now: number): void {
     const claims = plan.claimSpends;
     if (claims) {
-      const insert = this.#db.prepare('INSERT INTO ledger_spend (key, schema, pending_id, content_hash, created_at) VALUES (?, 1, ?, ?, ?)');
+      const insert = prepareCached(this.#db, 'INSERT INTO ledger_spend (key, schema, pending_id, content_hash, created_at) VALUES (?, 1, ?, ?, ?)');
       // A DoubleSpendError thrown here rolls the whole transaction back: no key and no state change stays.
       for (const key of claims.keys) {
         if (decideSpendClaim(key, this.#readSpend(key), claims) === 'create') insert.run(key, claims.pendingId, claims.contentHash, now);
@@ -178,8 +178,7 @@ export class SqliteLedger extends LedgerBase {
     }
     const move = plan.moveSpend;
     if (move) {
-      const moved = this.#db
-        .prepare('UPDATE ledger_spend SET content_hash = ? WHERE key = ? AND pending_id = ? AND content_hash = ?')
+      const moved = prepareCached(this.#db, 'UPDATE ledger_spend SET content_hash = ? WHERE key = ? AND pending_id = ? AND content_hash = ?')
         .run(move.to, move.key, move.pendingId, move.from);
       if (moved.changes !== 1) {
         throw new LedgerError('CONFLICT', `pending transaction ${move.pendingId}: its claim on ${move.key} does not hold the stored raw tx; nothing was changed`, {
@@ -197,12 +196,10 @@ export class SqliteLedger extends LedgerBase {
       this.#writeSpends(plan, plan.record.updatedAt);
       const values = rowValues(plan.record);
       if (plan.previous === undefined) {
-        this.#db
-          .prepare('INSERT INTO ledger_tx (id, schema, revision, state, chain, attention, attention_at, expires_at, record) VALUES (@id, @schema, @revision, @state, @chain, @attention, @attention_at, @expires_at, @record)')
+        prepareCached(this.#db, 'INSERT INTO ledger_tx (id, schema, revision, state, chain, attention, attention_at, expires_at, record) VALUES (@id, @schema, @revision, @state, @chain, @attention, @attention_at, @expires_at, @record)')
           .run(values);
       } else {
-        const updated = this.#db
-          .prepare(
+        const updated = prepareCached(this.#db, 
             `UPDATE ledger_tx SET schema = @schema, revision = @revision, state = @state, chain = @chain, attention = @attention,
                attention_at = @attention_at, expires_at = @expires_at, record = @record WHERE id = @id AND revision = @previous`,
           )
@@ -215,14 +212,13 @@ export class SqliteLedger extends LedgerBase {
 
   protected async allocate(chainId: string, from: string, floor: number): Promise<number> {
     return this.#write('allocateNonce', () => {
-      const row = this.#db.prepare('SELECT schema, next FROM ledger_nonce WHERE chain_id = ? AND address = ?').get(chainId, from) as { schema: number; next: number } | undefined;
+      const row = prepareCached(this.#db, 'SELECT schema, next FROM ledger_nonce WHERE chain_id = ? AND address = ?').get(chainId, from) as { schema: number; next: number } | undefined;
       if (row) checkSchemaVersion(row.schema, 'sqlite ledger_nonce row');
       if (row && (!Number.isSafeInteger(row.next) || row.next < 0)) {
         throw new StoreError('CORRUPT_RECORD', 'sqlite ledger_nonce row: next is not a non-negative integer', { origin: 'sqlite ledger_nonce row' });
       }
       const nonce = nextNonce(row?.next, floor);
-      this.#db
-        .prepare(
+      prepareCached(this.#db, 
           `INSERT INTO ledger_nonce (chain_id, address, schema, next, updated_at) VALUES (?, ?, 1, ?, ?)
            ON CONFLICT (chain_id, address) DO UPDATE SET next = excluded.next, updated_at = excluded.updated_at`,
         )
@@ -238,8 +234,7 @@ export class SqliteLedger extends LedgerBase {
   protected async readPage(query: CheckedListQuery): Promise<LedgerPage> {
     if (this.#absent) return { records: [] };
     const rows = this.#query('list', () =>
-      this.#db
-        .prepare(
+      prepareCached(this.#db, 
           `SELECT id, schema, revision, state, record FROM ledger_tx
            WHERE (@state IS NULL OR state = @state) AND (@chain IS NULL OR chain = @chain) AND (@cursor IS NULL OR id > @cursor)
            ORDER BY id LIMIT @take`,
@@ -253,8 +248,7 @@ export class SqliteLedger extends LedgerBase {
   protected async readAttention(kind: Attention['kind'], until: number, limit: number): Promise<LedgerRecord[]> {
     if (this.#absent) return [];
     const rows = this.#query('listing records by attention', () =>
-      this.#db
-        .prepare('SELECT id, schema, revision, state, record FROM ledger_tx WHERE attention = ? AND attention_at <= ? ORDER BY attention_at, id LIMIT ?')
+      prepareCached(this.#db, 'SELECT id, schema, revision, state, record FROM ledger_tx WHERE attention = ? AND attention_at <= ? ORDER BY attention_at, id LIMIT ?')
         .all(kind, until, limit),
     ) as TxRow[];
     return rows.map((row) => this.#parseRow(row));
@@ -262,7 +256,7 @@ export class SqliteLedger extends LedgerBase {
 
   async purgeExpired(now: number): Promise<number> {
     const seconds = Math.floor(checkTime(now, 'now') / 1000);
-    return this.#write('purgeExpired', () => this.#db.prepare(`DELETE FROM ledger_tx WHERE state = 'COMPLETED' AND expires_at IS NOT NULL AND expires_at <= ?`).run(seconds).changes);
+    return this.#write('purgeExpired', () => prepareCached(this.#db, `DELETE FROM ledger_tx WHERE state = 'COMPLETED' AND expires_at IS NOT NULL AND expires_at <= ?`).run(seconds).changes);
   }
 
   async close(): Promise<void> {

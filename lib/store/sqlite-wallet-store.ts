@@ -10,7 +10,7 @@ import type { ChainRegistry } from '../chains/registry.js';
 import type { Envelope } from '../custody/envelope-types.js';
 import type { WalletFilter, WalletRecord, WalletStore } from './wallet-store.js';
 import { corruptRecordError, parseWalletRecord, walletRecordsEqual } from './record-codec.js';
-import { checkComponentVersion, migrateComponent, openSqliteDatabase, toStoreError, type SqliteDatabase, type SqliteOpenOptions } from './sqlite.js';
+import { checkComponentVersion, migrateComponent, openSqliteDatabase, prepareCached, toStoreError, type SqliteDatabase, type SqliteOpenOptions } from './sqlite.js';
 import { StoreError, WalletConflictError } from './store-error.js';
 import {
   checkEnvelopeToStore,
@@ -146,14 +146,13 @@ export class SqliteWalletStore implements WalletStore {
 
   #read(signatureId: string): WalletRecord | undefined {
     if (this.#absent) return undefined;
-    const row = this.#db.prepare('SELECT * FROM wallets WHERE signatureId = ?').get(signatureId) as WalletRow | undefined;
+    const row = prepareCached(this.#db, 'SELECT * FROM wallets WHERE signatureId = ?').get(signatureId) as WalletRow | undefined;
     return row === undefined ? undefined : this.#parseRow(row);
   }
 
   /** Insert unless present; present and equal → 'unchanged'; present and different → conflict. */
   #insert(record: WalletRecord, batch: boolean): PutResult {
-    const inserted = this.#db
-      .prepare(
+    const inserted = prepareCached(this.#db, 
         `INSERT INTO wallets (signatureId, chain, network, testnet, kind, xpub, address, publicHash, sealed, version, schema, createdAt)
          VALUES (@signatureId, @chain, @network, @testnet, @kind, @xpub, @address, @publicHash, @sealed, @version, @schema, @createdAt)
          ON CONFLICT (signatureId) DO NOTHING`,
@@ -215,16 +214,16 @@ export class SqliteWalletStore implements WalletStore {
       args.push(filter.network);
     }
     const sql = `SELECT signatureId FROM wallets${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY signatureId`;
-    return this.#query('listIds', () => (this.#db.prepare(sql).pluck().all(...args) as string[]));
+    return this.#query('listIds', () => (prepareCached(this.#db, sql).pluck().all(...args) as string[]));
   }
 
   async list(): Promise<WalletRecord[]> {
     if (this.#absent) return [];
-    return this.#query('list', () => (this.#db.prepare('SELECT * FROM wallets ORDER BY signatureId').all() as WalletRow[]).map((row) => this.#parseRow(row)));
+    return this.#query('list', () => (prepareCached(this.#db, 'SELECT * FROM wallets ORDER BY signatureId').all() as WalletRow[]).map((row) => this.#parseRow(row)));
   }
 
   async remove(signatureId: string): Promise<boolean> {
-    return this.#write('remove', () => this.#db.prepare('DELETE FROM wallets WHERE signatureId = ?').run(signatureId).changes > 0);
+    return this.#write('remove', () => prepareCached(this.#db, 'DELETE FROM wallets WHERE signatureId = ?').run(signatureId).changes > 0);
   }
 
   /** Conditional on `version` (and bumps it) inside one immediate transaction. */
@@ -241,8 +240,7 @@ export class SqliteWalletStore implements WalletStore {
         });
       }
       const next = checkEnvelopeToStore(current, sealed, this.#registry);
-      this.#db
-        .prepare('UPDATE wallets SET sealed = ?, version = ? WHERE signatureId = ? AND version = ?')
+      prepareCached(this.#db, 'UPDATE wallets SET sealed = ?, version = ? WHERE signatureId = ? AND version = ?')
         .run(JSON.stringify(next.sealed), next.version, signatureId, expectedVersion);
       return next;
     });

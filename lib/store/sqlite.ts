@@ -26,6 +26,21 @@ import { StoreError } from './store-error.js';
 
 export type SqliteDatabase = Database.Database;
 
+const statements = new WeakMap<SqliteDatabase, Map<string, Database.Statement>>();
+
+/**
+ * `db.prepare(sql)`, compiled once per connection: the adapters run the same few statements for every
+ * transaction, and compiling them again each time was a tenth of a pipeline pass (bench/pipeline.ts profile).
+ * Statement modes (pluck, raw) stick to the cached statement: a given SQL text must always be used one way.
+ */
+export function prepareCached(db: SqliteDatabase, sql: string): Database.Statement {
+  let cache = statements.get(db);
+  if (!cache) statements.set(db, (cache = new Map()));
+  let statement = cache.get(sql);
+  if (!statement) cache.set(sql, (statement = db.prepare(sql)));
+  return statement;
+}
+
 export interface SqliteOpenOptions {
   /** Open without writing anything: no folder, no file, no migration. */
   readonly readonly?: boolean;

@@ -25,7 +25,7 @@ import {
   type ActivitySinceOptions,
   type WalletActivity,
 } from './wallet-activity.js';
-import { checkComponentVersion, migrateComponent, openSqliteDatabase, readComponentVersion, toStoreError, type SqliteDatabase, type SqliteOpenOptions } from './sqlite.js';
+import { checkComponentVersion, migrateComponent, openSqliteDatabase, readComponentVersion, prepareCached, toStoreError, type SqliteDatabase, type SqliteOpenOptions } from './sqlite.js';
 import { StoreError } from './store-error.js';
 
 /** Migration i takes the `activity` component from version i to i + 1 (sqlite.ts migrateComponent). */
@@ -181,8 +181,7 @@ export class SqliteWalletActivity implements WalletActivity {
     const args = checkSinceArguments(wallet, sinceMs, options);
     let rows: EntryRow[];
     try {
-      rows = this.#db
-        .prepare(
+      rows = prepareCached(this.#db, 
           `SELECT wallet, pending_id, chain, at, amount, destinations FROM activity_entry
            WHERE wallet = ? AND time_key > ? AND pending_id <> ? ORDER BY time_key DESC LIMIT ?`,
         )
@@ -199,7 +198,7 @@ export class SqliteWalletActivity implements WalletActivity {
     const exclude = options.excludePendingId === undefined ? undefined : checkPendingId(options.excludePendingId, 'excludePendingId');
     let marker: MarkerRow | undefined;
     try {
-      marker = this.#db.prepare('SELECT first_pending_id, second_pending_id FROM activity_destination WHERE wallet = ? AND destination = ?').get(id, destination) as MarkerRow | undefined;
+      marker = prepareCached(this.#db, 'SELECT first_pending_id, second_pending_id FROM activity_destination WHERE wallet = ? AND destination = ?').get(id, destination) as MarkerRow | undefined;
     } catch (error) {
       throw toStoreError(error, this.#db.name, 'reading wallet activity');
     }
