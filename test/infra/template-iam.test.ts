@@ -229,6 +229,9 @@ describe('the audit trail: writers MAC, only the auditor verifies, nobody rewrit
   it('the auditor role needs MFA; every function gets the audit table and key', () => {
     const [trust] = documentStatements(template, 'AuditorRole', 'AssumeRolePolicyDocument');
     expect(trust!.statement.Condition?.Bool?.['aws:MultiFactorAuthPresent']).toBe('true');
+    // Who may assume it is the stage's auditorPrincipals, else the account (as for the other operator roles).
+    expect(JSON.stringify(trust!.statement.Principal)).toContain('"HasAuditorPrincipals"');
+    expect(template.Parameters?.AuditorPrincipals).toBeDefined();
     for (const [id, fn] of resourcesOfType(template, 'AWS::Lambda::Function')) {
       const variables = (fn.Properties?.Environment as { Variables?: Record<string, Json> } | undefined)?.Variables ?? {};
       expect(referencedIds(variables.SIGIL_AUDIT_TABLE), id).toEqual(new Set(['AuditTable']));
