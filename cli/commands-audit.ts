@@ -11,6 +11,7 @@
  */
 import { hostname, userInfo } from 'node:os';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { awsAuditTrail } from '../lib/audit/aws-audit-trail.js';
 import {
   ChainedAuditTrail,
   KmsAuditMac,
@@ -143,7 +144,7 @@ export function openCliAuditTrail(config: SigilConfig, env: Env): { readonly tra
   let client: DynamoDBClient | undefined;
   const trail = lazyAuditTrail(async () => {
     client = new DynamoDBClient(awsClientOptions(config));
-    return new ChainedAuditTrail(new DynamoDbAuditStore({ client, tableName: table }), new KmsAuditMac({ client: kmsClientOf(config), keyId }));
+    return awsAuditTrail(client, kmsClientOf(config), { table, keyId });
   });
   return { trail, close: async () => client?.destroy() };
 }

@@ -38,7 +38,7 @@ function jsonOf(text: string, what: string): unknown {
 
 /** bigints as decimal strings, for JSON. */
 function printable(value: unknown): unknown {
-  return JSON.parse(JSON.stringify(value, (_key, v) => (typeof v === 'bigint' ? v.toString() : v instanceof Set ? [...v] : v)));
+  return JSON.parse(JSON.stringify(value, (_key, v) => (typeof v === 'bigint' ? v.toString() : v)));
 }
 
 /** The daemon's activity history in its SQLite file, read only; none for --store aws from a laptop. */

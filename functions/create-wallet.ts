@@ -12,10 +12,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { KMSClient } from '@aws-sdk/client-kms';
-import { KmsAuditMac } from '../lib/audit/audit-mac.js';
+import { awsAuditTrail } from '../lib/audit/aws-audit-trail.js';
 import { EmfMetrics } from '../lib/metrics/emf.js';
-import { ChainedAuditTrail } from '../lib/audit/audit-trail.js';
-import { DynamoDbAuditStore } from '../lib/store/audit-dynamodb.js';
 import { parseFunctionsConfig, type FunctionsConfig } from '../lib/aws-config.js';
 import { defaultRegistry } from '../lib/chains/registry.js';
 import { AwsKmsKeyProvider } from '../lib/custody/aws-kms-key-provider.js';
@@ -43,9 +41,7 @@ export function walletContainer(env: Readonly<Record<string, string | undefined>
   const kms = new KMSClient({});
   const metrics = new EmfMetrics({ stage: config.stage });
   const keys = Promise.resolve(new AwsKmsKeyProvider({ client: kms, keyId: config.kmsKeyId, metrics }));
-  const audit = config.audit
-    ? new ChainedAuditTrail(new DynamoDbAuditStore({ client: dynamo, tableName: config.audit.table }), new KmsAuditMac({ client: kms, keyId: config.audit.keyId }))
-    : undefined;
+  const audit = config.audit ? awsAuditTrail(dynamo, kms, config.audit) : undefined;
   cached = {
     config,
     dynamo,

@@ -9,10 +9,8 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { parseFunctionsConfig, type FunctionsConfig } from '../lib/aws-config.js';
-import { KmsAuditMac } from '../lib/audit/audit-mac.js';
-import { ChainedAuditTrail } from '../lib/audit/audit-trail.js';
+import { awsAuditTrail } from '../lib/audit/aws-audit-trail.js';
 import { EmfMetrics } from '../lib/metrics/emf.js';
-import { DynamoDbAuditStore } from '../lib/store/audit-dynamodb.js';
 import type { Metrics } from '../lib/metrics/metrics.js';
 import { defaultRegistry } from '../lib/chains/registry.js';
 import { AwsKmsKeyProvider } from '../lib/custody/aws-kms-key-provider.js';
@@ -69,9 +67,7 @@ export function runtime(env: Readonly<Record<string, string | undefined>> = proc
   // The policy ships inside the package (serverless.yml `policyFile`): the signer, which has no route to SSM,
   // reads the very file the poller does. A bad file fails the container's first invocation, loudly.
   const policy = config.policyFile ? loadPolicyFile(resolve(env.LAMBDA_TASK_ROOT ?? process.cwd(), config.policyFile), defaultRegistry) : undefined;
-  const audit = config.audit
-    ? new ChainedAuditTrail(new DynamoDbAuditStore({ client: dynamo, tableName: config.audit.table }), new KmsAuditMac({ client: kms, keyId: config.audit.keyId }))
-    : undefined;
+  const audit = config.audit ? awsAuditTrail(dynamo, kms, config.audit) : undefined;
   const activity = config.activityTable ? new DynamoDbWalletActivity({ client: dynamo, tableName: config.activityTable }) : undefined;
   checkPolicyDeployable(policy, { activity: activity !== undefined, fourEye: config.fourEye !== undefined });
   let secrets: Promise<{ apiKey: string; approvalSecret?: Uint8Array }> | undefined;

@@ -12,9 +12,9 @@
  * The summary JSON is the one thing written to stdout; everything else goes to `stderr` (the view).
  */
 import { mkdirSync } from 'node:fs';
-import { AlertingEventSink, ConsoleAlertChannel } from '../lib/alerts/alert-sink.js';
-import { AlertDispatcher, type AlertChannel } from '../lib/alerts/dispatch.js';
-import { AlertFolder, MemoryFoldStore } from '../lib/alerts/fold.js';
+import { DEFAULT_FOLD_SECONDS, WEBHOOK_TIMEOUT_MS } from '../lib/alerts/alert-config.js';
+import { buildAlertingEventSink, type AlertingEventSink } from '../lib/alerts/alert-sink.js';
+import type { AlertChannel } from '../lib/alerts/dispatch.js';
 import { ConsoleEventSink, FanOutEventSink, type EventSink } from '../lib/events/event-sink.js';
 import { runDaemon } from '../lib/pipeline/daemon.js';
 import type { PassSummary } from '../lib/pipeline/pass.js';
@@ -82,9 +82,8 @@ function alertingSink(inner: EventSink, view: StatusView, raised: SandboxAlert[]
       raised.push({ severity: String(json.severity), detailType: String(json.detailType), summary: json.summary, pendingId: typeof pendingId === 'string' ? pendingId : null });
     },
   };
-  const toView = (line: string) => view.log(line.trimEnd());
-  const dispatcher = new AlertDispatcher(new AlertFolder(new MemoryFoldStore(), { windowMs: 300_000 }), [new ConsoleAlertChannel(toView), keep]);
-  return new AlertingEventSink(inner, dispatcher, toView);
+  const settings = { foldWindowMs: DEFAULT_FOLD_SECONDS * 1000, webhookTimeoutMs: WEBHOOK_TIMEOUT_MS };
+  return buildAlertingEventSink(inner, settings, { stderr: (line) => view.log(line.trimEnd()), channels: [keep] });
 }
 
 const ONCE_PERIOD_MS = 200;

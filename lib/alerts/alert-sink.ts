@@ -68,14 +68,17 @@ export interface AlertingSinkIo {
   /** stderr of the process: the console channel, and failures. */
   readonly stderr: (line: string) => void;
   readonly clock?: () => number;
+  /** More channels after the configured ones (the sandbox keeps its alerts for the report). */
+  readonly channels?: readonly AlertChannel[];
 }
 
-/** The daemon's alerting sink around `inner` (lib/alerts/alert-config.ts parses the settings); the sandbox builds its own. */
+/** The daemon's and the sandbox's alerting sink around `inner` (lib/alerts/alert-config.ts parses the daemon's settings). */
 export function buildAlertingEventSink(inner: EventSink, settings: AlertSinkSettings, io: AlertingSinkIo): AlertingEventSink {
   const clock = io.clock ?? Date.now;
   const channels: AlertChannel[] = [new ConsoleAlertChannel(io.stderr)];
   if (settings.file !== undefined) channels.push(new JsonLinesAlertChannel(settings.file));
   if (settings.webhook !== undefined) channels.push(new WebhookAlertChannel({ url: settings.webhook, timeoutMs: settings.webhookTimeoutMs }));
+  channels.push(...(io.channels ?? []));
   const folder = new AlertFolder(new MemoryFoldStore(clock), { windowMs: settings.foldWindowMs, clock });
   return new AlertingEventSink(inner, new AlertDispatcher(folder, channels), io.stderr, clock);
 }

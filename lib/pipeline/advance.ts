@@ -11,9 +11,9 @@ import { broadcastSigned } from './broadcast.js';
 import type { PipelineDeps } from './deps.js';
 import { requestApproval } from './four-eye.js';
 import { noteActivity } from './activity.js';
-import { auditTx, countMetric, timed } from './observe.js';
+import { auditTx, countMetric, recordDecision, timed } from './observe.js';
 import { failTransaction, reject, TRANSIENT } from './outcomes.js';
-import { decide, decideInput, effectivePolicy, gateFactsOf, policyInputOfParsed } from './policy-gate.js';
+import { decideFor, gateFactsOf, policyInputOfParsed } from './policy-gate.js';
 import { prepareTransaction, type PolicyScreen } from './prepare.js';
 import { signApproved } from './sign.js';
 import { loadWallets } from './wallet-lookup.js';
@@ -25,14 +25,9 @@ export type Outcome = 'approved' | 'denied' | 'rejected' | 'failed' | 'signed' |
 
 async function prepare(deps: PipelineDeps, record: LedgerRecord, pending: PendingTransaction, chain: ChainNetwork): Promise<LedgerRecord | Outcome> {
   const screen: PolicyScreen = async (tx, wallets) => {
-    const decision = await decideInput(effectivePolicy(deps.policy, deps.config.fourEye !== undefined), policyInputOfParsed(chain, tx, pending, wallets), {
-      activity: deps.activity,
-      now: deps.now(),
-      pendingId: record.id,
-    });
-    if (decision.action !== 'BLOCK') return null;
-    await auditTx(deps, record.id, 'tx.policy', { step: 'prepare', action: decision.action, rule: decision.rule, reason: decision.reason });
-    countMetric(deps, 'PolicyDecisions', { Action: decision.action });
+    const decision = await decideFor(deps, record.id, policyInputOfParsed(chain, tx, pending, wallets));
+    if (decision.action !== 'BLOCK') return null; // recorded at approve, which decides again on the prepared tx
+    await recordDecision(deps, record.id, 'prepare', decision);
     return { reason: `policy: ${decision.reason}`, rule: decision.rule };
   };
   const outcome = await timed(deps, 'prepare', record.chain, async () => prepareTransaction(deps, pending, chain, await loadWallets(deps.wallets, pending), screen));
@@ -67,9 +62,8 @@ async function approve(deps: PipelineDeps, record: LedgerRecord, pending: Pendin
     if (error instanceof SigilError && !TRANSIENT.has(error.code)) return failTransaction(deps, record, error.message);
     throw error;
   }
-  const decision = await decide(deps, record, facts);
-  countMetric(deps, 'PolicyDecisions', { Action: decision.action });
-  await auditTx(deps, record.id, 'tx.policy', { step: 'approve', action: decision.action, rule: decision.rule, reason: decision.reason });
+  const decision = await decideFor(deps, record.id, facts.input);
+  await recordDecision(deps, record.id, 'approve', decision);
   if (decision.action === 'BLOCK') return reject(deps, record, `policy: ${decision.reason}`, decision.rule);
   if (decision.action === 'REQUIRE_APPROVAL') {
     const answer = await timed(deps, 'approve', record.chain, () => askReviewer(deps, record, pending));

@@ -7,6 +7,7 @@
  */
 import type { AuditAction } from '../audit/audit-trail.js';
 import { NO_METRICS, type MetricDimensions, type MetricName, type Metrics } from '../metrics/metrics.js';
+import type { PolicyDecision } from '../policy/evaluate.js';
 import type { PipelineDeps } from './deps.js';
 
 type AuditDetail = Readonly<Record<string, string | number | boolean | null>>;
@@ -14,6 +15,12 @@ type AuditDetail = Readonly<Record<string, string | number | boolean | null>>;
 /** Append `action` to the pending transaction's audit stream. */
 export async function auditTx(deps: PipelineDeps, pendingId: string, action: AuditAction, detail: AuditDetail): Promise<void> {
   await deps.audit?.record({ stream: { kind: 'tx', id: pendingId }, action, actor: deps.owner, detail });
+}
+
+/** A policy decision of `step` (prepare, approve, sign, replace): its metric and its `tx.policy` audit entry. */
+export async function recordDecision(deps: PipelineDeps, pendingId: string, step: string, decision: PolicyDecision): Promise<void> {
+  countMetric(deps, 'PolicyDecisions', { Action: decision.action });
+  await auditTx(deps, pendingId, 'tx.policy', { step, action: decision.action, rule: decision.rule, reason: decision.reason });
 }
 
 export function metricsOf(deps: PipelineDeps): Metrics {

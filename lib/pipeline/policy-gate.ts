@@ -103,9 +103,9 @@ async function velocityLookup(activity: WalletActivity | undefined, policy: Poli
   return (wallet: string, windowMs: number): VelocityTotals => totals.get(`${wallet}|${windowMs}`) ?? { count: 0, sum: 0n };
 }
 
-/** Decide `record` under the policy in force. */
-export async function decide(deps: PipelineDeps, record: LedgerRecord, facts: GateFacts): Promise<PolicyDecision> {
-  return decideInput(effectivePolicy(deps.policy, deps.config.fourEye !== undefined), facts.input, { activity: deps.activity, now: deps.now(), pendingId: record.id });
+/** Decide `input`, of pending tx `pendingId`, under the policy in force for `deps` (every pipeline step's entry point). */
+export async function decideFor(deps: PipelineDeps, pendingId: string, input: PolicyInput): Promise<PolicyDecision> {
+  return decideInput(effectivePolicy(deps.policy, deps.config.fourEye !== undefined), input, { activity: deps.activity, now: deps.now(), pendingId });
 }
 
 /** Decide `input` under `policy`, with velocity from `activity` (the pending tx's own entry left out). */

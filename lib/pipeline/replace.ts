@@ -15,8 +15,8 @@ import type { LedgerRecord } from '../store/ledger.js';
 import { broadcastSigned } from './broadcast.js';
 import { feeCapsFor, type PipelineDeps } from './deps.js';
 import { parsePendingTransaction } from '../tatum/pending-transaction.js';
-import { auditTx } from './observe.js';
-import { decideInput, effectivePolicy, policyInputOfParsed } from './policy-gate.js';
+import { auditTx, recordDecision } from './observe.js';
+import { decideFor, policyInputOfParsed } from './policy-gate.js';
 import { signWithWallets } from './sign.js';
 import { loadWallets } from './wallet-lookup.js';
 
@@ -56,8 +56,8 @@ export async function replaceStuckEvmTransaction(deps: PipelineDeps, request: Re
   const replacement: EvmTransaction = { ...prepared, ...fees };
   const pending = parsePendingTransaction(JSON.parse(record.pending));
   const input = policyInputOfParsed(chain, replacement, pending, await loadWallets(deps.wallets, pending));
-  const decision = await decideInput(effectivePolicy(deps.policy, deps.config.fourEye !== undefined), input, { activity: deps.activity, now: deps.now(), pendingId: record.id });
-  await auditTx(deps, record.id, 'tx.policy', { step: 'replace', action: decision.action, rule: decision.rule, reason: decision.reason });
+  const decision = await decideFor(deps, record.id, input);
+  await recordDecision(deps, record.id, 'replace', decision);
   if (decision.action === 'BLOCK') {
     throw new SigilError('POLICY_BLOCKED', `the policy blocks the replacement: ${decision.reason}; nothing was signed`, { pendingId: record.id, ...(decision.rule ? { rule: decision.rule } : {}) });
   }

@@ -20,8 +20,8 @@ import { resolveKeyRefs, type KeyRef } from './key-resolution.js';
 import type { OpenedWallet } from './opened-wallets.js';
 import { loadWallets } from './wallet-lookup.js';
 import { failTransaction, reject, TRANSIENT } from './outcomes.js';
-import { auditTx, countMetric, timed } from './observe.js';
-import { decide, gateFactsOf } from './policy-gate.js';
+import { auditTx, countMetric, recordDecision, timed } from './observe.js';
+import { decideFor, gateFactsOf } from './policy-gate.js';
 
 async function openWallet(deps: PipelineDeps, wallet: WalletRecord, chain: ChainNetwork): Promise<OpenedWallet> {
   const secret = await openSecret(deps.keys, wallet.sealed, walletContext({ signatureId: wallet.signatureId, chain: wallet.chain, network: wallet.network, publicHash: wallet.publicHash }));
@@ -56,11 +56,17 @@ function spendKeysOf(spends: readonly string[], chain: ChainNetwork, keys: reado
  * Sign `tx` (already parsed from a ledger record) with the keys of the wallets the record's pending tx names;
  * returns the signed bytes and the spend keys. Every derived key is wiped before this returns.
  */
-export async function signWithWallets(deps: PipelineDeps, record: LedgerRecord, tx: unknown): Promise<{ signed: SignedTransaction; spends: string[] }> {
+export async function signWithWallets(
+  deps: PipelineDeps,
+  record: LedgerRecord,
+  tx: unknown,
+  /** The wallet records, when the caller has just read them (the policy re-check); else read here. */
+  loaded?: ReadonlyMap<string, WalletRecord>,
+): Promise<{ signed: SignedTransaction; spends: string[] }> {
   const chain = deps.registry.resolve(record.chain, record.network);
   const family = familyOf(chain);
   const pending = parsePendingTransaction(JSON.parse(record.pending));
-  const wallets = await loadWallets(deps.wallets, pending);
+  const wallets = loaded ?? (await loadWallets(deps.wallets, pending));
   const keys: SigningKey[] = [];
   try {
     for (const ref of resolveKeyRefs(pending, chain, wallets, tx)) keys.push({ privateKey: await keyFor(deps, ref, wallets, chain) });
@@ -80,15 +86,14 @@ export type SignOutcome =
  * (the policy may have changed since, or the approver may have been bypassed by someone who can write the
  * ledger). BLOCK → REJECTED. REQUIRE_APPROVAL is not asked again: APPROVED is the record of that approval.
  */
-async function recheckPolicy(deps: PipelineDeps, record: LedgerRecord): Promise<SignOutcome | null> {
+async function recheckPolicy(deps: PipelineDeps, record: LedgerRecord): Promise<{ refused: SignOutcome } | { wallets: ReadonlyMap<string, WalletRecord> }> {
   const facts = await gateFactsOf(deps, record, parsePendingTransaction(JSON.parse(record.pending)));
-  const decision = await decide(deps, record, facts);
-  countMetric(deps, 'PolicyDecisions', { Action: decision.action });
-  await auditTx(deps, record.id, 'tx.policy', { step: 'sign', action: decision.action, rule: decision.rule, reason: decision.reason });
-  if (decision.action !== 'BLOCK') return null;
+  const decision = await decideFor(deps, record.id, facts.input);
+  await recordDecision(deps, record.id, 'sign', decision);
+  if (decision.action !== 'BLOCK') return { wallets: facts.wallets };
   const reason = `policy at signing: ${decision.reason}`;
   await reject(deps, record, reason, decision.rule);
-  return { kind: 'rejected', reason };
+  return { refused: { kind: 'rejected', reason } };
 }
 
 /** Sign the APPROVED record `record` (claimed by this worker with `record.fence`). */
@@ -102,11 +107,11 @@ export async function signApproved(deps: PipelineDeps, record: LedgerRecord): Pr
   };
   let stored: LedgerRecord | undefined;
   try {
-    const refused = await recheckPolicy(deps, record);
-    if (refused) return refused;
+    const checked = await recheckPolicy(deps, record);
+    if ('refused' in checked) return checked.refused;
     const chain = deps.registry.resolve(record.chain, record.network);
     const tx = familyOf(chain).parse(record.prepared, chain);
-    const { signed, spends } = await timed(deps, 'sign', record.chain, () => signWithWallets(deps, record, tx));
+    const { signed, spends } = await timed(deps, 'sign', record.chain, () => signWithWallets(deps, record, tx, checked.wallets));
     stored = await deps.ledger.markSigned(record.id, record.fence, { raw: signed.raw, hash: signed.txId, spends });
     countMetric(deps, 'TransactionsSigned', { Chain: record.chain });
     await auditTx(deps, record.id, 'tx.signed', { hash: signed.txId, spends: spends.length });
